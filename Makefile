@@ -1,0 +1,55 @@
+# Two commands do all set-up on a fresh machine: `make demo` and `make test`.
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+JARS := .stack/jars
+MVN := mvn -q -B -f jvm/pom.xml dependency:copy-dependencies -DincludeScope=runtime
+
+.PHONY: setup venv jars demo test test-unit bench lint up down status clean
+
+setup: venv jars
+
+venv: $(VENV)/.installed
+$(VENV)/.installed: requirements.lock
+	@echo "==> Python environment ($(VENV))"
+	$(PYTHON) -m venv $(VENV)
+	$(VENV)/bin/pip install -q --upgrade pip
+	$(VENV)/bin/pip install -q -r requirements.lock
+	@touch $@
+
+jars: $(JARS)/.fetched
+$(JARS)/.fetched: jvm/pom.xml
+	@echo "==> JVM jars from Maven Central ($(JARS))"
+	rm -rf $(JARS)/flink $(JARS)/kafka
+	$(MVN) -P flink -DoutputDirectory=$(CURDIR)/$(JARS)/flink
+	$(MVN) -P kafka -DoutputDirectory=$(CURDIR)/$(JARS)/kafka
+	@touch $@
+
+demo: setup
+	$(PY) jobs.py demo
+
+test: setup
+	$(PY) -m pytest
+
+test-unit: setup
+	$(PY) -m pytest -m "not integration"
+
+bench: setup
+	$(PY) jobs.py bench
+
+lint: setup
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+
+up: setup
+	$(PY) jobs.py up
+
+down:
+	$(PY) jobs.py down
+
+status:
+	$(PY) jobs.py status
+
+clean: down
+	rm -rf .stack lake warehouse

@@ -1,0 +1,29 @@
+with
+
+source as (
+
+    select * from {{ source_or_empty(source('lake', 'gold_bot_suspects')) }}
+
+),
+
+renamed as (
+
+    select
+        -- window
+        cast(window_start as timestamp) as window_start,
+        cast(window_end as timestamp) as window_end,
+
+        -- key
+        cast(user_id as varchar) as user_id,
+
+        -- measures
+        cast(event_count as bigint) as event_count,
+
+        -- partition
+        cast(dt as date) as window_date
+
+    from source
+
+)
+
+select * from renamed

@@ -1,0 +1,21 @@
+-- Job "bronze": land every Kafka record in the lake untouched, before any parsing can fail.
+set 'pipeline.name' = 'clickstream: bronze';
+set 'table.local-time-zone' = 'UTC';
+
+execute statement set
+begin
+
+-- Every record exactly as received, with its Kafka coordinates and when we ingested it.
+insert into bronze_events
+select
+    raw_payload,
+    kafka_key,
+    kafka_topic,
+    kafka_partition,
+    kafka_offset,
+    cast(kafka_timestamp as timestamp(3)) as kafka_timestamp,
+    cast(proc_time as timestamp(3)) as ingested_at,
+    date_format(proc_time, 'yyyy-MM-dd') as dt
+from kafka_events;
+
+end;

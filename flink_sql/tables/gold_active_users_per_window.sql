@@ -1,0 +1,12 @@
+-- Gold: distinct users seen per window (exact, not approximate).
+create table gold_active_users_per_window (
+    window_start timestamp(3),
+    window_end timestamp(3),
+    active_users bigint,
+    dt string
+) partitioned by (dt) with (
+    'connector' = 'filesystem',
+    'path' = '${lake_root}/gold/active_users_per_window',
+    'format' = 'parquet',
+    'sink.partition-commit.policy.kind' = 'success-file'
+);

@@ -1,0 +1,13 @@
+-- Gold: orders and revenue per window.
+create table gold_revenue_per_window (
+    window_start timestamp(3),
+    window_end timestamp(3),
+    order_count bigint,
+    revenue decimal(12, 2),
+    dt string
+) partitioned by (dt) with (
+    'connector' = 'filesystem',
+    'path' = '${lake_root}/gold/revenue_per_window',
+    'format' = 'parquet',
+    'sink.partition-commit.policy.kind' = 'success-file'
+);

@@ -1,0 +1,36 @@
+-- The event topic as received: the payload is kept as raw text and parsed in SQL, so a malformed
+-- record is quarantined instead of dropped by a format's ignore-parse-errors.
+create table kafka_events (
+    kafka_key string,
+    raw_payload string,
+    kafka_topic string metadata from 'topic' virtual,
+    kafka_partition int metadata from 'partition' virtual,
+    kafka_offset bigint metadata from 'offset' virtual,
+    kafka_timestamp timestamp_ltz(3) metadata from 'timestamp' virtual,
+    proc_time as proctime(),
+    -- Event time from the payload. A missing, unreadable or far-future value becomes the epoch,
+    -- which never advances the watermark; such records are quarantined downstream.
+    event_at as coalesce(
+        case
+            when to_timestamp(replace(replace(json_value(raw_payload, '$.event_at'), 'T', ' '), 'Z', ''))
+                <= cast(kafka_timestamp as timestamp(3)) + interval '${max_future_minutes}' minute
+                then to_timestamp(replace(replace(json_value(raw_payload, '$.event_at'), 'T', ' '), 'Z', ''))
+        end,
+        timestamp '1970-01-01 00:00:00'
+    ),
+    -- Shoppers' devices buffer and retry: events may arrive this much out of order and still count.
+    watermark for event_at as event_at - interval '${watermark_delay_seconds}' second
+) with (
+    'connector' = 'kafka',
+    'topic' = '${kafka_topic}',
+    'properties.bootstrap.servers' = '${kafka_bootstrap_servers}',
+    'properties.group.id' = '${kafka_group_id}',
+    'properties.auto.offset.reset' = 'earliest',
+    'scan.startup.mode' = 'group-offsets',
+    'scan.bounded.mode' = '${kafka_bounded_mode}',
+    'scan.watermark.idle-timeout' = '${source_idle_timeout}',
+    'key.format' = 'raw',
+    'key.fields' = 'kafka_key',
+    'value.format' = 'raw',
+    'value.fields-include' = 'EXCEPT_KEY'
+);

@@ -1,0 +1,20 @@
+-- Silver order items: one row per line item of a purchase, flattened from its order.
+create table silver_order_items (
+    order_id string,
+    line_number int,
+    event_id string,
+    user_id string,
+    event_at timestamp(3),
+    product_id string,
+    category string,
+    brand string,
+    quantity int,
+    unit_price decimal(12, 2),
+    line_total decimal(12, 2),
+    dt string
+) partitioned by (dt) with (
+    'connector' = 'filesystem',
+    'path' = '${lake_root}/silver/order_items',
+    'format' = 'parquet',
+    'sink.partition-commit.policy.kind' = 'success-file'
+);

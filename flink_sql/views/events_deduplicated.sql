@@ -1,0 +1,14 @@
+-- The first arrival of each event_id (Flink's keep-first-row deduplication); re-sent copies are
+-- dropped here and counted by the accounting identity. State lives for table.exec.state.ttl.
+create temporary view events_deduplicated as
+select
+    event_id, event_type, event_at, user_id, session_id, product_id, category, brand, price,
+    quantity_text, order_id, order_items, item_unit_prices, device_type_raw, browser_raw,
+    page_url, referrer, kafka_partition, kafka_offset, ingested_at
+from (
+    select
+        *,
+        row_number() over (partition by event_id order by proc_time asc) as row_num
+    from events_on_time
+)
+where row_num = 1;

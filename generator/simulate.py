@@ -1,0 +1,508 @@
+"""Deterministic clickstream simulation: one seeded random.Random drives every choice, id and
+timestamp, so the same GeneratorConfig yields the same records byte for byte.
+
+Simulated time advances by 1/sim_rate per record. Each tick either continues the session that
+is due first (sessions wait a think time between events) or, when none is due, starts a new
+one, so the number of concurrent sessions settles where their events fill the rate.
+"""
+
+from __future__ import annotations
+
+import heapq
+import math
+import random
+from collections import deque
+from collections.abc import Iterator
+
+import orjson
+
+from generator.catalog import (
+    AB_VARIANTS,
+    BOT_BROWSERS,
+    BOT_DEVICES,
+    BROWSERS,
+    DEVICES,
+    LANDINGS,
+    SEARCH_TERMS,
+    SHOP_URL,
+    build_catalog,
+    cumulative,
+)
+from generator.contract import (
+    ADD_TO_CART,
+    CURRENCY,
+    DUPLICATE,
+    EVENT_TYPES,
+    LATE,
+    MALFORMED,
+    MAX_DISORDER_MS,
+    OUT_OF_ORDER,
+    PAGE_VIEW,
+    PRODUCT_VIEW,
+    PURCHASE,
+    REASONS,
+    REMOVE_FROM_CART,
+    SOURCE_SIMULATOR,
+    format_event_at,
+    to_epoch_ms,
+)
+from generator.faults import REASON_EVENT_TYPES, corrupt, other_partition
+from generator.model import GeneratorConfig, Product, Record, Session, User
+
+# Human behaviour. After an event of type T the session ends with END_AFTER[T]; otherwise,
+# when it is due again and has a cart, it buys with PURCHASE_AFTER[T].
+END_AFTER = {
+    PAGE_VIEW: 0.12,
+    PRODUCT_VIEW: 0.14,
+    ADD_TO_CART: 0.10,
+    REMOVE_FROM_CART: 0.20,
+    PURCHASE: 0.70,
+}
+PURCHASE_AFTER = {
+    PAGE_VIEW: 0.06,
+    PRODUCT_VIEW: 0.05,
+    ADD_TO_CART: 0.40,
+    REMOVE_FROM_CART: 0.20,
+    PURCHASE: 0.0,
+}
+REMOVE_AFTER_ADD = 0.08
+CART_RATE = 0.12  # add_to_cart after viewing an ordinary product
+CART_TO_PURCHASE = 0.52  # measured share of added products that get bought (calibrates hot)
+MAX_HUMAN_EVENTS = 60
+THINK_MEDIAN_MS = 9_000.0
+THINK_MIN_MS = 2_000  # > MAX_DISORDER_MS: an out-of-order shift never reorders a session
+THINK_MAX_MS = 300_000  # well below session_gap
+LANDING_PRODUCT_SHARE = 0.35  # sessions landing on a product page (ads, search results)
+CATEGORY_AFFINITY = 0.6  # product views picked from the category page just browsed
+RECENT_RECORDS = 32  # duplicates re-send one of the last records
+MAX_RETURNING_POOL = 200_000
+
+# uuid4 bit surgery on a random 128-bit int
+_UUID_CLEAR = ~((0xF << 76) | (0x3 << 62))
+_UUID_SET = (0x4 << 76) | (0x2 << 62)
+
+
+class Simulation:
+    """A seeded run; iterate `records(count)` once. `hot_product` and `bot_user_ids` describe
+    the run for the ground truth."""
+
+    def __init__(self, config: GeneratorConfig) -> None:
+        self.config = config
+        self.rng = random.Random(config.seed)
+        self.products = build_catalog(config.product_count)
+        self.hot_product = self.products[0]
+        self._others = self.products[1:]
+        self._others_cum = cumulative([1 / rank**0.9 for rank in range(1, len(self._others) + 1)])
+        self._by_category: dict[str, list[Product]] = {}
+        for product in self._others:
+            self._by_category.setdefault(product.category_url, []).append(product)
+        self._category_urls = list(self._by_category)
+        self._devices = _flatten(DEVICES)
+        self._browsers = _flatten(BROWSERS)
+        self._landing_cum = cumulative([weight for weight, _, _ in LANDINGS])
+        self._hot_cart_rate = min(1.0, config.hot_product_purchase_rate / CART_TO_PURCHASE)
+        self.start_ms = to_epoch_ms(config.start_at)
+        self._late_by_ms = int(config.late_by.total_seconds() * 1000)
+        self._gap_ms = int(config.session_gap.total_seconds() * 1000)
+        self._heap: list[tuple[int, int, Session]] = []
+        self._tiebreak = 0
+        self._resting: deque[tuple[int, User]] = deque()  # (may return at, user)
+        self._returning: list[User] = self._known_users(config.known_users)
+        self._recent: deque[tuple[int, str, bytes, str]] = deque(maxlen=RECENT_RECORDS)
+        self._ts_second = -1
+        self._ts_prefix = ""
+        self.bot_user_ids: list[str] = []
+
+    # ----------------------------------------------------------------------------- the stream
+
+    def records(self, count: int | None = None) -> Iterator[Record]:
+        """`count` records (forever if None). Late records start after late_after_fraction of
+        a bounded run, or after late_warmup_records of an unbounded one."""
+        cfg = self.config
+        rng = self.rng
+        random_ = rng.random
+        next_event = self._next_event
+        recent_append = self._recent.append
+        dumps = orjson.dumps
+        c_dup = cfg.duplicate_rate
+        c_ooo = c_dup + cfg.out_of_order_rate
+        c_late = c_ooo + cfg.late_rate
+        c_bad = c_late + cfg.malformed_rate
+        if count is None:
+            late_from = cfg.late_warmup_records
+        else:
+            late_from = math.ceil(count * cfg.late_after_fraction)
+        start_ms = self.start_ms
+        step_ms = 1000.0 / cfg.sim_rate
+        seq = 0
+        while count is None or seq < count:
+            now = start_ms + int(seq * step_ms)
+            seq += 1
+            draw = random_()
+            if draw < c_bad:
+                if draw < c_dup:
+                    record = self._duplicate(now)
+                    if record is not None:
+                        yield record
+                        continue
+                elif draw < c_ooo:
+                    event_at = now - rng.randrange(200, MAX_DISORDER_MS - 100)
+                    if event_at >= start_ms:
+                        event = next_event(now, event_at)
+                        key = event["user_id"]
+                        value = dumps(event)
+                        recent_append((event_at, key, value, event["event_id"]))
+                        yield Record(key, value, None, OUT_OF_ORDER, None, event["event_id"])
+                        continue
+                elif draw < c_late:
+                    if seq > late_from:
+                        event = self._late_event(now)
+                        yield Record(
+                            event["user_id"], dumps(event), None, LATE, None, event["event_id"]
+                        )
+                        continue
+                else:
+                    yield self._malformed(now)
+                    continue
+            event = next_event(now, now)
+            key = event["user_id"]
+            value = dumps(event)
+            recent_append((now, key, value, event["event_id"]))
+            yield Record(key, value, None, None, None, event["event_id"])
+
+    # --------------------------------------------------------------------------- sessions
+
+    def _next_event(self, now: int, event_at: int) -> dict:
+        """The next event of the session due first, or of a new session if none is due."""
+        heap = self._heap
+        if heap and heap[0][0] <= now:
+            session = heap[0][2]
+            event = self._session_event(session, event_at)
+            if self._continues(session):
+                self._tiebreak += 1
+                heapq.heapreplace(heap, (now + self._think(session), self._tiebreak, session))
+            else:
+                heapq.heappop(heap)
+                self._retire(session, now)
+        else:
+            session = self._start_session(now)
+            event = self._session_event(session, event_at)
+            if self._continues(session):
+                self._tiebreak += 1
+                heapq.heappush(heap, (now + self._think(session), self._tiebreak, session))
+            else:
+                self._retire(session, now)
+        return event
+
+    def _start_session(self, now: int) -> Session:
+        rng = self.rng
+        resting = self._resting
+        while resting and resting[0][0] <= now:
+            self._returning.append(resting.popleft()[1])
+        if rng.random() < self.config.bot_rate:
+            user = User(
+                f"U{rng.getrandbits(48):012x}",
+                rng.choice(BOT_DEVICES),
+                rng.choice(BOT_BROWSERS),
+                is_bot=True,
+            )
+            self.bot_user_ids.append(user.user_id)
+            return Session(
+                self._uuid(),
+                user,
+                user.device_type,
+                user.browser,
+                True,
+                rng.randint(200, 600),
+                60_000 / self.config.bot_events_per_minute,
+            )
+        returning = self._returning
+        if returning and rng.random() < self.config.returning_rate:
+            index = rng.randrange(len(returning))
+            user = returning[index]
+            returning[index] = returning[-1]
+            returning.pop()
+        else:
+            user = self._new_user(rng)
+        device = user.device_type if rng.random() < 0.85 else rng.choice(self._devices)
+        browser = user.browser if rng.random() < 0.85 else rng.choice(self._browsers)
+        extra = {"ab_variant": rng.choice(AB_VARIANTS)} if rng.random() < 0.05 else None
+        user.session_count += 1
+        return Session(self._uuid(), user, device, browser, False, MAX_HUMAN_EVENTS, 0.0, extra)
+
+    def _continues(self, session: Session) -> bool:
+        session.events_left -= 1
+        if session.events_left <= 0:
+            return False
+        if session.is_bot:
+            return True
+        return self.rng.random() >= END_AFTER[session.last_event_type]
+
+    def _think(self, session: Session) -> int:
+        rng = self.rng
+        if session.is_bot:
+            return int(session.think_ms * rng.uniform(0.7, 1.3))
+        think = rng.lognormvariate(math.log(THINK_MEDIAN_MS), 0.9)
+        return int(min(max(think, THINK_MIN_MS), THINK_MAX_MS))
+
+    def _retire(self, session: Session, now: int) -> None:
+        """A finished human session's user may come back after the inactivity gap."""
+        if session.is_bot:
+            return
+        self._resting.append((now + self._gap_ms + self.rng.randrange(60_000), session.user))
+        returning = self._returning
+        if len(returning) > MAX_RETURNING_POOL:
+            index = self.rng.randrange(len(returning))
+            returning[index] = returning[-1]
+            returning.pop()
+
+    def _next_action(self, session: Session) -> str:
+        rng = self.rng
+        last = session.last_event_type
+        if last is None:
+            if session.is_bot:
+                return PAGE_VIEW
+            return PRODUCT_VIEW if rng.random() < LANDING_PRODUCT_SHARE else PAGE_VIEW
+        if session.is_bot:
+            return PRODUCT_VIEW if rng.random() < 0.8 else PAGE_VIEW
+        if session.cart:
+            draw = rng.random()
+            purchase = PURCHASE_AFTER[last]
+            if draw < purchase:
+                return PURCHASE
+            if last == ADD_TO_CART and draw < purchase + REMOVE_AFTER_ADD:
+                return REMOVE_FROM_CART
+        draw = rng.random()
+        if last == PRODUCT_VIEW:
+            product = session.last_product
+            cart_rate = self._hot_cart_rate if product is self.hot_product else CART_RATE
+            if draw < cart_rate:
+                return ADD_TO_CART
+            draw = rng.random()
+        return PRODUCT_VIEW if draw < 0.7 else PAGE_VIEW
+
+    # ----------------------------------------------------------------------------- events
+
+    def _session_event(self, session: Session, event_at: int) -> dict:
+        rng = self.rng
+        event_type = self._next_action(session)
+        user = session.user
+        first = session.event_count == 0
+        referrer = session.last_url
+        query = ""
+        if first:
+            _, referrer, query = rng.choices(LANDINGS, cum_weights=self._landing_cum)[0]
+        event = {
+            "event_id": self._uuid(),
+            "event_type": event_type,
+            "event_at": self._ts(event_at),
+            "user_id": user.user_id,
+            "session_id": session.session_id,
+        }
+        if event_type == PRODUCT_VIEW:
+            product = self._pick_product(session)
+            session.last_product = product
+            if not query and rng.random() < 0.3:
+                query = "?ref=listing" if session.last_url else "?ref=recommendation"
+            page_url = product.url + query
+            event["product_id"] = product.product_id
+            event["category"] = product.category
+            event["brand"] = product.brand
+            event["price"] = product.price
+        elif event_type == PAGE_VIEW:
+            page_url = self._page_url(session, query)
+        elif event_type == ADD_TO_CART:
+            product = session.last_product
+            quantity = 1 if rng.random() < 0.82 else rng.choice((2, 2, 3))
+            line = session.cart.get(product.product_id)
+            if line is None:
+                session.cart[product.product_id] = [product, quantity]
+            else:
+                line[1] += quantity
+            page_url = session.last_url or product.url
+            event["product_id"] = product.product_id
+            event["category"] = product.category
+            event["brand"] = product.brand
+            event["price"] = product.price
+            event["quantity"] = quantity
+        elif event_type == REMOVE_FROM_CART:
+            product, quantity = session.cart.pop(rng.choice(list(session.cart)))
+            page_url = SHOP_URL + "/cart"
+            event["product_id"] = product.product_id
+            event["category"] = product.category
+            event["brand"] = product.brand
+            event["price"] = product.price
+            event["quantity"] = quantity
+        else:
+            event["order"] = {
+                "order_id": self._uuid(),
+                "currency": CURRENCY,
+                "items": [
+                    {
+                        "product_id": product.product_id,
+                        "category": product.category,
+                        "brand": product.brand,
+                        "quantity": quantity,
+                        "unit_price": product.price,
+                    }
+                    for product, quantity in session.cart.values()
+                ],
+            }
+            session.cart.clear()
+            page_url = SHOP_URL + "/checkout/confirmation"
+            referrer = SHOP_URL + "/checkout"
+        self._add_client_fields(event, session.device_type, session.browser, page_url, referrer)
+        if session.extra is not None:
+            event.update(session.extra)
+        session.event_count += 1
+        session.last_event_type = event_type
+        session.last_event_ms = event_at
+        session.last_url = page_url
+        return event
+
+    def _pick_product(self, session: Session | None) -> Product:
+        rng = self.rng
+        if rng.random() < self.config.hot_product_view_share:
+            return self.hot_product
+        last_url = session.last_url if session is not None else None
+        if last_url is not None and rng.random() < CATEGORY_AFFINITY:
+            listing = self._by_category.get(last_url.partition("?")[0])
+            if listing:
+                return rng.choice(listing)
+        return rng.choices(self._others, cum_weights=self._others_cum)[0]
+
+    def _page_url(self, session: Session, query: str) -> str:
+        rng = self.rng
+        draw = rng.random()
+        if session.is_bot:
+            return f"{rng.choice(self._category_urls)}?page={rng.randint(1, 40)}"
+        if session.event_count == 0 and draw < 0.5:
+            return f"{SHOP_URL}/{query}"
+        if draw < 0.75:
+            category_url = rng.choice(self._category_urls)
+            if query:
+                return category_url + query
+            return f"{category_url}?sort={rng.choice(('popular', 'price_asc', 'new'))}"
+        term = rng.choice(SEARCH_TERMS)
+        return f"{SHOP_URL}/search?q={term}" + (query.replace("?", "&") if query else "")
+
+    @staticmethod
+    def _add_client_fields(
+        event: dict, device: str | None, browser: str | None, page_url: str, referrer: str | None
+    ) -> None:
+        if device is not None:
+            event["device_type"] = device
+        if browser is not None:
+            event["browser"] = browser
+        event["page_url"] = page_url
+        event["referrer"] = referrer
+        event["source"] = SOURCE_SIMULATOR
+
+    # ----------------------------------------------------------------------------- faults
+
+    def _duplicate(self, now: int) -> Record | None:
+        """Re-send one of the last records whose event time is still within 1.5 s of now."""
+        floor = now - (MAX_DISORDER_MS - 500)
+        candidates = [entry for entry in self._recent if entry[0] >= floor]
+        if not candidates:
+            return None
+        rng = self.rng
+        _, key, value, event_id = rng.choice(candidates)
+        partition = None
+        if rng.random() < self.config.duplicate_other_partition_share:
+            partition = other_partition(key, self.config.partitions, rng)
+        return Record(key, value, partition, DUPLICATE, None, event_id)
+
+    def _late_event(self, now: int) -> dict:
+        """A browse event a phone kept offline: older than late_by and than the run's start."""
+        newest = min(now - self._late_by_ms, self.start_ms) - 1_000
+        event_at = newest - self.rng.randrange(self._late_by_ms // 2)
+        event_type = PRODUCT_VIEW if self.rng.random() < 0.6 else PAGE_VIEW
+        return self._standalone_event(event_type, event_at)
+
+    def _malformed(self, now: int) -> Record:
+        rng = self.rng
+        reason = rng.choice(REASONS)
+        event_type = rng.choice(REASON_EVENT_TYPES[reason] or EVENT_TYPES)
+        event = self._standalone_event(event_type, now)
+        key = event["user_id"]
+        value, event_id = corrupt(event, reason, rng)
+        return Record(key, value, None, MALFORMED, reason, event_id)
+
+    def _standalone_event(self, event_type: str, event_at: int) -> dict:
+        """A valid event outside the simulated sessions (late and malformed records)."""
+        rng = self.rng
+        user = rng.choice(self._returning) if self._returning else self._new_user(rng)
+        event = {
+            "event_id": self._uuid(),
+            "event_type": event_type,
+            "event_at": format_event_at(event_at),
+            "user_id": user.user_id,
+            "session_id": self._uuid(),
+        }
+        product = self._pick_product(None)
+        page_url = product.url
+        if event_type == PAGE_VIEW:
+            page_url = product.category_url
+        elif event_type == PURCHASE:
+            event["order"] = {
+                "order_id": self._uuid(),
+                "currency": CURRENCY,
+                "items": [
+                    {
+                        "product_id": item.product_id,
+                        "category": item.category,
+                        "brand": item.brand,
+                        "quantity": rng.randint(1, 2),
+                        "unit_price": item.price,
+                    }
+                    for item in [product, *rng.sample(self._others, rng.randint(0, 2))]
+                ],
+            }
+            page_url = SHOP_URL + "/checkout/confirmation"
+        else:
+            event["product_id"] = product.product_id
+            event["category"] = product.category
+            event["brand"] = product.brand
+            event["price"] = product.price
+            if event_type != PRODUCT_VIEW:
+                event["quantity"] = 1
+        self._add_client_fields(event, user.device_type, user.browser, page_url, None)
+        return event
+
+    # ----------------------------------------------------------------------------- helpers
+
+    def _new_user(self, rng: random.Random) -> User:
+        return User(
+            f"U{rng.getrandbits(48):012x}", rng.choice(self._devices), rng.choice(self._browsers)
+        )
+
+    def _known_users(self, count: int) -> list[User]:
+        """The shop's existing customers: the same ids in every run."""
+        rng = random.Random(f"customers-{count}")
+        return [self._new_user(rng) for _ in range(count)]
+
+    def _uuid(self) -> str:
+        value = "%032x" % ((self.rng.getrandbits(128) & _UUID_CLEAR) | _UUID_SET)
+        return f"{value[:8]}-{value[8:12]}-{value[12:16]}-{value[16:20]}-{value[20:]}"
+
+    def _ts(self, epoch_ms: int) -> str:
+        second, millis = divmod(epoch_ms, 1000)
+        if second != self._ts_second:
+            self._ts_second = second
+            self._ts_prefix = format_event_at(second * 1000)[:19]
+        return f"{self._ts_prefix}.{millis:03d}Z"
+
+
+def simulate(config: GeneratorConfig, count: int | None = None) -> Iterator[Record]:
+    """The records of a simulated run (see Simulation)."""
+    return Simulation(config).records(count)
+
+
+def _flatten(groups: tuple[tuple[float, tuple[str | None, ...]], ...]) -> list[str | None]:
+    """A 1,000-slot lookup table: each spelling's share follows its group's weight."""
+    table: list[str | None] = []
+    for weight, spellings in groups:
+        slots = round(weight * 1000)
+        table.extend(spellings[index % len(spellings)] for index in range(slots))
+    return table

@@ -1,0 +1,161 @@
+"""clickstream: run the local streaming stack and deploy the Flink SQL pipeline.
+
+python jobs.py up | down | status          the local Kafka broker + Flink session cluster
+python jobs.py submit [JOB ...]            deploy flink_sql/jobs/*.sql (idempotent)
+python jobs.py list | plan | cancel | stop manage deployed jobs
+python jobs.py demo                        everything, end to end
+"""
+
+from __future__ import annotations
+
+import sys
+
+import typer
+
+import stack
+from pipeline import deploy
+from pipeline.sqlfiles import SqlFileError, job_names
+from stack.config import ConfigError, load_config
+
+ERRORS = (ConfigError, SqlFileError, stack.StackError)
+
+app = typer.Typer(add_completion=False, no_args_is_help=True, help=__doc__)
+
+
+def _fail(message: str) -> None:
+    typer.secho(f"error: {message}", fg=typer.colors.RED, err=True)
+    raise typer.Exit(1)
+
+
+@app.command()
+def up() -> None:
+    """Start Kafka and the Flink session cluster on loopback (idempotent)."""
+    try:
+        config = load_config()
+        started = stack.up(config)
+    except ERRORS as error:
+        _fail(str(error))
+    typer.echo("already running: nothing started" if not started else "stack is up")
+    typer.echo(f"Kafka bootstrap: {config.bootstrap_servers}  topic: {config.kafka_topic}")
+    typer.echo(f"Flink web UI:    {config.rest_url}")
+
+
+@app.command()
+def down() -> None:
+    """Stop what `up` started: gracefully, then forcefully."""
+    try:
+        stopped = stack.down(load_config())
+    except ConfigError as error:
+        _fail(str(error))
+    typer.echo("nothing was running" if not stopped else "stack is down")
+
+
+@app.command()
+def status() -> None:
+    """Show each service, its pid and its health. Exit 1 unless all are healthy."""
+    try:
+        rows = stack.status(load_config())
+    except ConfigError as error:
+        _fail(str(error))
+    for row in rows:
+        state = "healthy" if row.is_healthy else ("unhealthy" if row.is_running else "stopped")
+        pid = str(row.pid) if row.pid else "-"
+        typer.echo(f"{row.name:<12} {state:<10} pid {pid:<8} {row.detail}")
+    if not all(row.is_healthy for row in rows):
+        raise typer.Exit(1)
+
+
+def _selected(jobs: list[str] | None) -> list[str]:
+    known = job_names()
+    unknown = sorted(set(jobs or []) - set(known))
+    if unknown:
+        _fail(f"unknown job(s) {', '.join(unknown)}; jobs are: {', '.join(known)}")
+    return jobs or known
+
+
+@app.command()
+def submit(
+    jobs: list[str] | None = typer.Argument(None, help="Jobs to deploy (default: all)."),
+    from_savepoint: str | None = typer.Option(
+        None, "--from-savepoint", help="Resume from this savepoint or retained checkpoint."
+    ),
+) -> None:
+    """Deploy jobs from flink_sql/jobs/ to the session cluster; a running job is not started twice."""
+    try:
+        config = load_config()
+        for name in _selected(jobs):
+            job_id, started = deploy.submit(config, name, savepoint=from_savepoint)
+            verb = "submitted" if started else "already running"
+            typer.echo(f"{name}: {verb} as {job_id}")
+        typer.echo(f"Flink web UI: {config.rest_url}")
+    except ERRORS as error:
+        _fail(str(error))
+
+
+@app.command("list")
+def list_jobs() -> None:
+    """Jobs on the cluster, newest last."""
+    try:
+        for job in deploy.list_jobs(load_config()):
+            typer.echo(f"{job.job_id}  {job.state:<10} {job.name}")
+    except ERRORS as error:
+        _fail(str(error))
+
+
+@app.command()
+def plan(
+    jobs: list[str] | None = typer.Argument(None, help="Jobs to explain (default: all)."),
+) -> None:
+    """Show what submit would deploy, with Flink's EXPLAIN; deploys nothing."""
+    try:
+        config = load_config()
+        for name in _selected(jobs):
+            typer.echo(deploy.describe(config, name))
+            typer.echo(deploy.explain(config, name))
+    except ERRORS as error:
+        _fail(str(error))
+
+
+def _active_ids(jobs: list[str] | None) -> list[tuple[str, str]]:
+    config = load_config()
+    ids = []
+    for name in _selected(jobs):
+        pipeline_name = deploy.pipeline_name(config, name)
+        active = deploy.active_job(config, pipeline_name)
+        if active is None:
+            typer.echo(f"{name}: not running")
+        else:
+            ids.append((name, active.job_id))
+    return ids
+
+
+@app.command()
+def cancel(
+    jobs: list[str] | None = typer.Argument(None, help="Jobs to cancel (default: all)."),
+) -> None:
+    """Cancel running jobs (no savepoint; the latest checkpoint is retained)."""
+    try:
+        config = load_config()
+        for name, job_id in _active_ids(jobs):
+            deploy.cancel(config, job_id)
+            typer.echo(f"{name}: cancelled {job_id}")
+    except ERRORS as error:
+        _fail(str(error))
+
+
+@app.command()
+def stop(
+    jobs: list[str] | None = typer.Argument(None, help="Jobs to stop (default: all)."),
+) -> None:
+    """Stop running jobs with a savepoint; resume with `submit --from-savepoint PATH`."""
+    try:
+        config = load_config()
+        for name, job_id in _active_ids(jobs):
+            location = deploy.stop_with_savepoint(config, job_id)
+            typer.echo(f"{name}: stopped {job_id}, savepoint {location}")
+    except ERRORS as error:
+        _fail(str(error))
+
+
+if __name__ == "__main__":
+    sys.exit(app())

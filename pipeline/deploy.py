@@ -1,0 +1,192 @@
+"""Deploy flink_sql/ jobs to a Flink session cluster through PyFlink, and manage them over REST."""
+
+from __future__ import annotations
+
+import json
+import os
+import urllib.error
+import urllib.request
+from dataclasses import dataclass
+from urllib.parse import urlparse
+
+from pipeline.sqlfiles import Job, load_job
+from stack import flink
+from stack.config import Config
+from stack.processes import StackError, wait_until
+
+ACTIVE_STATES = {
+    "CREATED",
+    "INITIALIZING",
+    "RUNNING",
+    "RESTARTING",
+    "RECONCILING",
+    "FAILING",
+    "CANCELLING",
+}
+
+
+@dataclass(frozen=True)
+class JobInfo:
+    job_id: str
+    name: str
+    state: str
+    start_time_ms: int
+
+    @property
+    def is_active(self) -> bool:
+        return self.state in ACTIVE_STATES
+
+
+def _rest(config: Config, method: str, path: str, body: dict | None = None) -> dict:
+    request = urllib.request.Request(
+        f"{config.rest_url}{path}",
+        method=method,
+        data=json.dumps(body).encode() if body is not None else None,
+        headers={"Content-Type": "application/json"},
+    )
+    try:
+        with urllib.request.urlopen(request, timeout=10) as response:
+            raw = response.read()
+    except urllib.error.HTTPError as error:
+        raise StackError(
+            f"Flink REST {method} {path}: {error.code} {error.read()[:500]!r}"
+        ) from None
+    except (urllib.error.URLError, OSError) as error:
+        raise StackError(
+            f"Flink REST at {config.rest_url} is not reachable ({error}); is `up` done?"
+        ) from None
+    return json.loads(raw) if raw else {}
+
+
+def list_jobs(config: Config) -> list[JobInfo]:
+    jobs = _rest(config, "GET", "/jobs/overview")["jobs"]
+    return sorted(
+        (JobInfo(j["jid"], j["name"], j["state"], j["start-time"]) for j in jobs),
+        key=lambda job: job.start_time_ms,
+    )
+
+
+def active_job(config: Config, pipeline_name: str) -> JobInfo | None:
+    return next((j for j in list_jobs(config) if j.name == pipeline_name and j.is_active), None)
+
+
+def _table_environment(config: Config, job: Job, savepoint: str | None = None):
+    """A streaming TableEnvironment whose jobs go to the configured cluster."""
+    os.environ.update(flink.flink_env(config))  # before PyFlink starts its gateway JVM
+    from pyflink.common import Configuration
+    from pyflink.table import EnvironmentSettings, TableEnvironment
+
+    rest = urlparse(config.rest_url)
+    settings = Configuration()
+    settings.set_string("execution.target", "remote")
+    settings.set_string("rest.address", rest.hostname or "127.0.0.1")
+    settings.set_string("rest.port", str(rest.port or 8081))
+    if savepoint:
+        settings.set_string("execution.state-recovery.path", savepoint)
+    environment = TableEnvironment.create(
+        EnvironmentSettings.new_instance().in_streaming_mode().with_configuration(settings).build()
+    )
+    for key, value in job.settings.items():
+        environment.get_config().set(key, value)
+    for sql_object in job.ddl:
+        try:
+            environment.execute_sql(sql_object.statement.sql)
+        except Exception as error:  # py4j wraps Flink's exceptions; name the file:line
+            raise StackError(f"{sql_object.statement.location}: {_flink_message(error)}") from None
+    return environment
+
+
+def _flink_message(error: Exception) -> str:
+    lines = [
+        line for line in str(error).splitlines() if line.strip() and not line.startswith("\tat ")
+    ]
+    return " | ".join(lines[:3])[:1500]
+
+
+def pipeline_name(config: Config, job_name: str) -> str:
+    return load_job(job_name, config.sql_params(job_name)).pipeline_name
+
+
+def describe(config: Config, job_name: str) -> str:
+    """What a job deploys: its name in the web UI, settings, DDL files and sinks."""
+    job = load_job(job_name, config.sql_params(job_name))
+    lines = [f"== job {job.name}: {job.pipeline_name!r} ({job.statement_set.location})"]
+    lines += [f"   set {key} = {value}" for key, value in job.settings.items()]
+    lines += [f"   {o.kind:<5} {o.name:<40} {o.statement.location}" for o in job.ddl]
+    lines += [f"   sink  {sink}" for sink in job.sinks]
+    return "\n".join(lines)
+
+
+def explain(config: Config, job_name: str) -> str:
+    """Flink's EXPLAIN of the job's statement set, planned by the client; nothing is deployed."""
+    job = load_job(job_name, config.sql_params(job_name))
+    environment = _table_environment(config, job)
+    statement_set = environment.create_statement_set()
+    for insert in job.inserts:
+        statement_set.add_insert_sql(insert.sql)
+    try:
+        return statement_set.explain()
+    except Exception as error:
+        raise StackError(f"{job.statement_set.location}: {_flink_message(error)}") from None
+
+
+def submit(config: Config, job_name: str, savepoint: str | None = None) -> tuple[str, bool]:
+    """Deploy one job unless a job of the same name is active. Returns (job id, started now)."""
+    job = load_job(job_name, config.sql_params(job_name))
+    running = active_job(config, job.pipeline_name)
+    if running is not None:
+        return running.job_id, False
+    environment = _table_environment(config, job, savepoint)
+    try:
+        result = environment.execute_sql(job.statement_set.sql)
+    except Exception as error:
+        raise StackError(f"{job.statement_set.location}: {_flink_message(error)}") from None
+    return str(result.get_job_client().get_job_id()), True
+
+
+def cancel(config: Config, job_id: str) -> None:
+    _rest(config, "PATCH", f"/jobs/{job_id}?mode=cancel")
+    wait_for_state(config, job_id, {"CANCELED", "FAILED", "FINISHED"})
+
+
+def stop_with_savepoint(config: Config, job_id: str) -> str:
+    """Stop a job gracefully, taking a savepoint; returns the savepoint's location."""
+    trigger = _rest(
+        config,
+        "POST",
+        f"/jobs/{job_id}/stop",
+        {"targetDirectory": f"file://{config.savepoint_dir}", "drain": False},
+    )["request-id"]
+    location: list[str] = []
+
+    def completed() -> bool:
+        status = _rest(config, "GET", f"/jobs/{job_id}/savepoints/{trigger}")
+        if status["status"]["id"] != "COMPLETED":
+            return False
+        operation = status.get("operation", {})
+        if "failure-cause" in operation:
+            raise StackError(
+                f"savepoint failed: {operation['failure-cause'].get('stack-trace', '')[:800]}"
+            )
+        location.append(operation["location"])
+        return True
+
+    if not wait_until(completed, config.startup_timeout_s, interval_s=0.5):
+        raise StackError(
+            f"savepoint of job {job_id} did not complete in {config.startup_timeout_s:.0f} s"
+        )
+    wait_for_state(config, job_id, {"FINISHED", "CANCELED", "FAILED"})
+    return location[0]
+
+
+def job_state(config: Config, job_id: str) -> str:
+    return _rest(config, "GET", f"/jobs/{job_id}")["state"]
+
+
+def wait_for_state(
+    config: Config, job_id: str, states: set[str], timeout_s: float | None = None
+) -> str:
+    timeout_s = config.startup_timeout_s if timeout_s is None else timeout_s
+    if not wait_until(lambda: job_state(config, job_id) in states, timeout_s, interval_s=0.5):
+        raise StackError(f"job {job_id} did not reach {sorted(states)} within {timeout_s:.0f} s")
+    return job_state(config, job_id)

@@ -1,0 +1,174 @@
+"""One typed configuration for the local stack and the pipeline's connection settings.
+
+Values come from the defaults below, then `clickstream.toml` at the repository root (or the file
+named by CLICKSTREAM_CONFIG), then environment variables `CLICKSTREAM_<FIELD>` (upper case), so
+the same SQL runs against the local stack and against a remote cluster.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+import tomllib
+from dataclasses import dataclass
+from pathlib import Path
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+ENV_PREFIX = "CLICKSTREAM_"
+
+
+class ConfigError(ValueError):
+    """A configuration value is missing, malformed or inconsistent."""
+
+
+@dataclass(frozen=True)
+class Config:
+    # Where the local stack keeps jars, pids, logs, broker data and checkpoints.
+    state_dir: Path = REPO_ROOT / ".stack"
+    # Local stack: every service binds this host only.
+    bind_host: str = "127.0.0.1"
+    kafka_port: int = 9092
+    kafka_controller_port: int = 9093
+    kafka_heap: str = "1g"
+    flink_rest_port: int = 8081
+    flink_rpc_port: int = 6123
+    taskmanager_slots: int = 8
+    taskmanager_memory: str = "6g"
+    jobmanager_memory: str = "1600m"
+    parallelism: int = 1
+    checkpoint_interval: str = "10 s"
+    # Connection settings the SQL is rendered with (override these for a remote deployment).
+    kafka_bootstrap_servers: str = ""
+    kafka_topic: str = "clickstream.events"
+    kafka_partitions: int = 3
+    flink_rest_url: str = ""
+    lake_root: str = str(REPO_ROOT / "lake")
+    # Pipeline semantics, rendered into flink_sql/ as ${name} placeholders.
+    watermark_delay_seconds: int = 5
+    max_future_minutes: int = 60
+    dedup_state_ttl: str = "1 h"
+    window_minutes: int = 1
+    bot_events_per_minute: int = 50
+    high_value_price: int = 500
+    hilc_min_views: int = 20
+    hilc_max_conversion_rate: float = 0.02
+    source_idle_timeout: str = "30 s"
+    kafka_bounded_mode: str = "unbounded"
+    # Bounded waits for `up` and job state changes.
+    startup_timeout_s: float = 90.0
+
+    @property
+    def bootstrap_servers(self) -> str:
+        return self.kafka_bootstrap_servers or f"{self.bind_host}:{self.kafka_port}"
+
+    @property
+    def rest_url(self) -> str:
+        return (self.flink_rest_url or f"http://{self.bind_host}:{self.flink_rest_port}").rstrip(
+            "/"
+        )
+
+    def sql_params(self, job: str) -> dict[str, str]:
+        """The values `${name}` placeholders in flink_sql/ are rendered with, for one job."""
+        return {
+            "kafka_bootstrap_servers": self.bootstrap_servers,
+            "kafka_topic": self.kafka_topic,
+            "kafka_group_id": f"clickstream-{job}",
+            "kafka_bounded_mode": self.kafka_bounded_mode,
+            "lake_root": self.lake_root.rstrip("/"),
+            "watermark_delay_seconds": str(self.watermark_delay_seconds),
+            "max_future_minutes": str(self.max_future_minutes),
+            "dedup_state_ttl": self.dedup_state_ttl,
+            "window_minutes": str(self.window_minutes),
+            "bot_events_per_minute": str(self.bot_events_per_minute),
+            "high_value_price": str(self.high_value_price),
+            "hilc_min_views": str(self.hilc_min_views),
+            "hilc_max_conversion_rate": str(self.hilc_max_conversion_rate),
+            "source_idle_timeout": self.source_idle_timeout,
+        }
+
+    @property
+    def jars_dir(self) -> Path:
+        return self.state_dir / "jars"
+
+    @property
+    def checkpoint_dir(self) -> Path:
+        return self.state_dir / "flink" / "checkpoints"
+
+    @property
+    def savepoint_dir(self) -> Path:
+        return self.state_dir / "flink" / "savepoints"
+
+
+def _coerce(name: str, raw: object, to_type: type) -> object:
+    if to_type is Path:
+        return Path(str(raw)).expanduser().resolve()
+    if to_type is int:
+        try:
+            return int(raw)  # type: ignore[arg-type]
+        except (TypeError, ValueError):
+            raise ConfigError(f"{name} must be an integer, got {raw!r}") from None
+    if to_type is float:
+        try:
+            return float(raw)  # type: ignore[arg-type]
+        except (TypeError, ValueError):
+            raise ConfigError(f"{name} must be a number, got {raw!r}") from None
+    return str(raw)
+
+
+def load_config(
+    path: Path | None = None, environ: dict[str, str] | None = None, **overrides: object
+) -> Config:
+    """Defaults <- TOML file <- CLICKSTREAM_* environment <- keyword overrides."""
+    environ = dict(os.environ if environ is None else environ)
+    path = path or Path(environ.get(f"{ENV_PREFIX}CONFIG", REPO_ROOT / "clickstream.toml"))
+    fields = {f.name: f for f in dataclasses.fields(Config)}
+    types = {"Path": Path, "int": int, "float": float, "str": str}
+    values: dict[str, object] = {}
+
+    if path.exists():
+        with path.open("rb") as handle:
+            try:
+                document = tomllib.load(handle)
+            except tomllib.TOMLDecodeError as error:
+                raise ConfigError(f"{path}: {error}") from None
+        for key, raw in document.items():
+            if key not in fields:
+                raise ConfigError(f"{path}: unknown setting {key!r}")
+            values[key] = raw
+    for name in fields:
+        env_value = environ.get(ENV_PREFIX + name.upper())
+        if env_value is not None:
+            values[name] = env_value
+    values.update(overrides)
+
+    typed = {
+        name: _coerce(name, raw, types[str(fields[name].type).split(" |")[0]])
+        for name, raw in values.items()
+    }
+    config = Config(**typed)  # type: ignore[arg-type]
+    _validate(config)
+    return config
+
+
+def _validate(config: Config) -> None:
+    ports = {
+        "kafka_port": config.kafka_port,
+        "kafka_controller_port": config.kafka_controller_port,
+        "flink_rest_port": config.flink_rest_port,
+        "flink_rpc_port": config.flink_rpc_port,
+    }
+    for name, port in ports.items():
+        if not 0 < port < 65536:
+            raise ConfigError(f"{name} must be a TCP port (1-65535), got {port}")
+    if len(set(ports.values())) != len(ports):
+        raise ConfigError(f"ports must be distinct, got {ports}")
+    if config.taskmanager_slots < 4:
+        raise ConfigError("taskmanager_slots must be at least 4: a filesystem sink alone needs 2")
+    if config.kafka_bounded_mode not in ("unbounded", "latest-offset"):
+        raise ConfigError("kafka_bounded_mode must be 'unbounded' or 'latest-offset'")
+    # Flink SQL interval literals take at most two digits by default.
+    for name in ("watermark_delay_seconds", "max_future_minutes", "window_minutes"):
+        if not 0 < getattr(config, name) < 100:
+            raise ConfigError(f"{name} must be between 1 and 99, got {getattr(config, name)}")
+    if config.kafka_partitions < 1:
+        raise ConfigError("kafka_partitions must be at least 1")

@@ -1,0 +1,177 @@
+"""A Flink standalone session cluster run from pyflink's own `bin/`, with project-owned conf and lib."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import urllib.error
+import urllib.request
+from pathlib import Path
+
+import pyflink
+import yaml
+
+from stack.config import Config
+from stack.processes import Service, StackError, wait_until
+
+PYFLINK_HOME = Path(pyflink.__file__).resolve().parent
+
+
+def home(config: Config) -> Path:
+    return config.state_dir / "flink"
+
+
+def conf_dir(config: Config) -> Path:
+    return home(config) / "conf"
+
+
+def lib_dir(config: Config) -> Path:
+    return home(config) / "lib"
+
+
+def services(config: Config) -> list[Service]:
+    marker = str(conf_dir(config))
+    pids = config.state_dir / "pids"
+    return [
+        Service("jobmanager", pids / "jobmanager.pid", marker),
+        Service("taskmanager", pids / "taskmanager.pid", marker),
+    ]
+
+
+def _flatten(tree: dict, prefix: str = "") -> dict[str, object]:
+    flat: dict[str, object] = {}
+    for key, value in tree.items():
+        name = f"{prefix}{key}"
+        if isinstance(value, dict):
+            flat.update(_flatten(value, f"{name}."))
+        else:
+            flat[name] = value
+    return flat
+
+
+def cluster_settings(config: Config) -> dict[str, object]:
+    """pyflink's shipped defaults (JVM flags among them) overlaid with ours."""
+    shipped = yaml.safe_load((PYFLINK_HOME / "conf" / "config.yaml").read_text()) or {}
+    host = config.bind_host
+    ours: dict[str, object] = {
+        # Loopback only.
+        "jobmanager.bind-host": host,
+        "jobmanager.rpc.address": host,
+        "jobmanager.rpc.port": config.flink_rpc_port,
+        "taskmanager.bind-host": host,
+        "taskmanager.host": host,
+        "rest.address": host,
+        "rest.bind-address": host,
+        "rest.port": config.flink_rest_port,
+        # The web UI is for watching jobs; deployments go through `jobs.py submit`.
+        "web.submit.enable": False,
+        "web.upload.dir": str(home(config) / "web-upload"),
+        # Sized for 2 cores / 24 GB: one TaskManager, enough slots for every job.
+        "jobmanager.memory.process.size": config.jobmanager_memory,
+        "taskmanager.memory.process.size": config.taskmanager_memory,
+        "taskmanager.numberOfTaskSlots": config.taskmanager_slots,
+        "parallelism.default": config.parallelism,
+        # Exactly-once file sinks commit on checkpoints; keep the latest ones for restarts.
+        "execution.checkpointing.interval": config.checkpoint_interval,
+        "execution.checkpointing.mode": "EXACTLY_ONCE",
+        "execution.checkpointing.dir": f"file://{config.checkpoint_dir}",
+        "execution.checkpointing.savepoint-dir": f"file://{config.savepoint_dir}",
+        "execution.checkpointing.externalized-checkpoint-retention": "RETAIN_ON_CANCELLATION",
+        "execution.checkpointing.num-retained": 3,
+        "state.backend.type": "hashmap",
+        "restart-strategy.type": "exponential-delay",
+        "io.tmp.dirs": str(home(config) / "tmp"),
+    }
+    return {**_flatten(shipped), **ours}
+
+
+def write_conf(config: Config) -> None:
+    """Render conf/ (config.yaml + pyflink's log4j files) and lib/ (pyflink's jars + ours)."""
+    conf = conf_dir(config)
+    conf.mkdir(parents=True, exist_ok=True)
+    (conf / "config.yaml").write_text(
+        "# Rendered by jobs.py from stack/config.py; edits are overwritten.\n"
+        + yaml.safe_dump(cluster_settings(config), sort_keys=True)
+    )
+    for log_conf in (PYFLINK_HOME / "conf").glob("log4j*.properties"):
+        shutil.copyfile(log_conf, conf / log_conf.name)
+
+    lib = lib_dir(config)
+    if lib.exists():
+        shutil.rmtree(lib)
+    lib.mkdir(parents=True)
+    extra_jars = sorted((config.jars_dir / "flink").glob("*.jar"))
+    if not extra_jars:
+        raise StackError(f"no Flink connector jars in {config.jars_dir / 'flink'}: run `make jars`")
+    for jar in [*sorted((PYFLINK_HOME / "lib").glob("*.jar")), *extra_jars]:
+        (lib / jar.name).symlink_to(jar)
+    for folder in ("log", "tmp", "checkpoints", "savepoints", "web-upload"):
+        (home(config) / folder).mkdir(parents=True, exist_ok=True)
+
+
+def flink_env(config: Config) -> dict[str, str]:
+    """Environment for pyflink's scripts and for the PyFlink client gateway."""
+    env = dict(os.environ)
+    env.update(
+        FLINK_HOME=str(PYFLINK_HOME),
+        FLINK_CONF_DIR=str(conf_dir(config)),
+        FLINK_LIB_DIR=str(lib_dir(config)),
+        FLINK_LOG_DIR=str(home(config) / "log"),
+        FLINK_PID_DIR=str(config.state_dir / "pids"),
+    )
+    return env
+
+
+def rest_get(config: Config, path: str, timeout_s: float = 3.0) -> dict:
+    with urllib.request.urlopen(f"{config.rest_url}{path}", timeout=timeout_s) as response:
+        return json.load(response)
+
+
+def overview(config: Config) -> dict | None:
+    try:
+        return rest_get(config, "/overview")
+    except (urllib.error.URLError, OSError, ValueError):
+        return None
+
+
+def healthy(config: Config) -> bool:
+    info = overview(config)
+    return bool(info) and info.get("taskmanagers", 0) >= 1 and info.get("slots-total", 0) >= 1
+
+
+def start(config: Config) -> bool:
+    """Start the JobManager and the TaskManager unless they run. True if anything started."""
+    write_conf(config)
+    env = flink_env(config)
+    started = False
+    scripts = {"jobmanager": "jobmanager.sh", "taskmanager": "taskmanager.sh"}
+    for flink_service in services(config):
+        if flink_service.pid() is not None:
+            continue
+        flink_service.start(
+            ["bash", str(PYFLINK_HOME / "bin" / scripts[flink_service.name]), "start-foreground"],
+            env=env,
+            log_file=home(config) / "log" / f"{flink_service.name}.out",
+        )
+        started = True
+    return started
+
+
+def wait_healthy(config: Config) -> None:
+    running = services(config)
+    ok = wait_until(
+        lambda: any(s.pid() is None for s in running) or healthy(config),
+        config.startup_timeout_s,
+        interval_s=0.5,
+    )
+    dead = [s.name for s in running if s.pid() is None]
+    if dead:
+        raise StackError(
+            f"Flink {', '.join(dead)} exited during start-up; see {home(config) / 'log'}"
+        )
+    if not ok:
+        raise StackError(
+            f"Flink did not become healthy within {config.startup_timeout_s:.0f} s; "
+            f"see {home(config) / 'log'}"
+        )

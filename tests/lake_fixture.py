@@ -1,0 +1,666 @@
+"""Write small lakes in the exact layout of docs/lake.md, for tests of anything that reads the lake.
+
+A lake table is a folder of Hive-style ``dt=YYYY-MM-DD`` partitions holding Parquet files named
+like Flink's finished files, ``part-<uuid>-0`` (no extension); ``dt`` is not stored in the files.
+
+Public API:
+
+- ``event(...)`` / ``purchase(...)`` build silver rows (derived columns filled in one place);
+- ``write_table(root, table, rows)`` writes rows of one table (``"silver/events"``, …);
+- ``write_lake(root, events, order_items, duplicates=…, quarantine=…, late=…)`` writes silver,
+  a bronze table consistent with it (``bronze = silver + quarantine + late + duplicates``), the
+  quarantine and late tables, every gold table recomputed from silver, and a hidden
+  ``.part-*.inprogress`` garbage file that readers must ignore;
+- ``small_hand_checked_lake(root)`` / ``hand_checked_next_day(root)``: the lake the dbt tests
+  check by hand (see the docstrings for its story).
+
+Rows are plain dicts keyed by the column names of docs/lake.md; columns left out are null.
+Timestamps may be ``datetime`` or ``"YYYY-MM-DD HH:MM:SS"`` strings and are UTC.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+import tempfile
+import uuid
+from collections import defaultdict
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+import duckdb
+
+Row = dict[str, Any]
+
+KAFKA_TOPIC = "clickstream.events"
+BOT_EVENTS_PER_WINDOW = 50
+
+
+@dataclass(frozen=True)
+class LakeTable:
+    """One lake table: its columns (name -> DuckDB type) and the column its ``dt`` is the date of."""
+
+    columns: dict[str, str]
+    partition_by: str
+
+
+_GOLD_WINDOW = {"window_start": "TIMESTAMP_MS", "window_end": "TIMESTAMP_MS"}
+
+# Table path (relative to the lake root) -> layout. Types mirror docs/lake.md.
+LAKE_TABLES: dict[str, LakeTable] = {
+    "bronze/events": LakeTable(
+        {
+            "raw_payload": "VARCHAR",
+            "kafka_key": "VARCHAR",
+            "kafka_topic": "VARCHAR",
+            "kafka_partition": "INTEGER",
+            "kafka_offset": "BIGINT",
+            "kafka_timestamp": "TIMESTAMP_MS",
+            "ingested_at": "TIMESTAMP_MS",
+        },
+        partition_by="ingested_at",
+    ),
+    "silver/events": LakeTable(
+        {
+            "event_id": "VARCHAR",
+            "event_type": "VARCHAR",
+            "event_at": "TIMESTAMP_MS",
+            "user_id": "VARCHAR",
+            "session_id": "VARCHAR",
+            "product_id": "VARCHAR",
+            "category": "VARCHAR",
+            "brand": "VARCHAR",
+            "price": "DECIMAL(12, 2)",
+            "quantity": "INTEGER",
+            "order_id": "VARCHAR",
+            "order_total": "DECIMAL(12, 2)",
+            "item_count": "INTEGER",
+            "device_type": "VARCHAR",
+            "browser": "VARCHAR",
+            "page_url": "VARCHAR",
+            "url_domain": "VARCHAR",
+            "url_path": "VARCHAR",
+            "referrer": "VARCHAR",
+            "is_high_value": "BOOLEAN",
+            "event_date": "DATE",
+            "event_hour": "INTEGER",
+            "kafka_partition": "INTEGER",
+            "kafka_offset": "BIGINT",
+            "ingested_at": "TIMESTAMP_MS",
+        },
+        partition_by="event_at",
+    ),
+    "silver/order_items": LakeTable(
+        {
+            "order_id": "VARCHAR",
+            "line_number": "INTEGER",
+            "event_id": "VARCHAR",
+            "user_id": "VARCHAR",
+            "event_at": "TIMESTAMP_MS",
+            "product_id": "VARCHAR",
+            "category": "VARCHAR",
+            "brand": "VARCHAR",
+            "quantity": "INTEGER",
+            "unit_price": "DECIMAL(12, 2)",
+            "line_total": "DECIMAL(12, 2)",
+        },
+        partition_by="event_at",
+    ),
+    "quarantine/events": LakeTable(
+        {
+            "raw_payload": "VARCHAR",
+            "reason": "VARCHAR",
+            "kafka_partition": "INTEGER",
+            "kafka_offset": "BIGINT",
+            "kafka_timestamp": "TIMESTAMP_MS",
+            "ingested_at": "TIMESTAMP_MS",
+        },
+        partition_by="ingested_at",
+    ),
+    "late/events": LakeTable(
+        {
+            "event_id": "VARCHAR",
+            "event_type": "VARCHAR",
+            "event_at": "TIMESTAMP_MS",
+            "user_id": "VARCHAR",
+            "raw_payload": "VARCHAR",
+            "kafka_partition": "INTEGER",
+            "kafka_offset": "BIGINT",
+            "ingested_at": "TIMESTAMP_MS",
+        },
+        partition_by="ingested_at",
+    ),
+    "gold/events_per_minute": LakeTable(
+        {**_GOLD_WINDOW, "event_type": "VARCHAR", "event_count": "BIGINT"},
+        partition_by="window_start",
+    ),
+    "gold/revenue_per_window": LakeTable(
+        {**_GOLD_WINDOW, "order_count": "BIGINT", "revenue": "DECIMAL(12, 2)"},
+        partition_by="window_start",
+    ),
+    "gold/revenue_by_category_per_window": LakeTable(
+        {
+            **_GOLD_WINDOW,
+            "category": "VARCHAR",
+            "items_sold": "BIGINT",
+            "revenue": "DECIMAL(12, 2)",
+        },
+        partition_by="window_start",
+    ),
+    "gold/active_users_per_window": LakeTable(
+        {**_GOLD_WINDOW, "active_users": "BIGINT"},
+        partition_by="window_start",
+    ),
+    "gold/purchases_by_device_per_window": LakeTable(
+        {
+            **_GOLD_WINDOW,
+            "device_type": "VARCHAR",
+            "purchase_count": "BIGINT",
+            "revenue": "DECIMAL(12, 2)",
+        },
+        partition_by="window_start",
+    ),
+    "gold/bot_suspects": LakeTable(
+        {**_GOLD_WINDOW, "user_id": "VARCHAR", "event_count": "BIGINT"},
+        partition_by="window_start",
+    ),
+    "gold/product_conversion_per_window": LakeTable(
+        {
+            **_GOLD_WINDOW,
+            "product_id": "VARCHAR",
+            "view_count": "BIGINT",
+            "cart_count": "BIGINT",
+            "purchase_count": "BIGINT",
+            "conversion_rate": "DOUBLE",
+            "is_high_interest_low_conversion": "BOOLEAN",
+        },
+        partition_by="window_start",
+    ),
+}
+
+GOLD_TABLES = tuple(path for path in LAKE_TABLES if path.startswith("gold/"))
+
+
+# --- building rows -----------------------------------------------------------------------------
+
+
+def as_datetime(value: datetime | str) -> datetime:
+    """A UTC timestamp from a ``datetime`` or an ISO-ish ``"YYYY-MM-DD HH:MM:SS"`` string."""
+    return value if isinstance(value, datetime) else datetime.fromisoformat(value)
+
+
+def event(
+    event_id: str,
+    event_type: str,
+    event_at: datetime | str,
+    user_id: str,
+    *,
+    session_id: str | None = None,
+    product_id: str | None = None,
+    category: str | None = None,
+    brand: str | None = None,
+    price: Decimal | str | None = None,
+    quantity: int | None = None,
+    device_type: str = "desktop",
+    browser: str = "chrome",
+    page_path: str = "/",
+    referrer: str | None = None,
+    ingested_at: datetime | str | None = None,
+    ingest_delay: timedelta = timedelta(seconds=2),
+) -> Row:
+    """A silver event row; event_date, event_hour, URL parts and ingested_at are derived here."""
+    at = as_datetime(event_at)
+    page_url = f"https://shop.example.com{page_path}"
+    return {
+        "event_id": event_id,
+        "event_type": event_type,
+        "event_at": at,
+        "user_id": user_id,
+        "session_id": session_id,
+        "product_id": product_id,
+        "category": category,
+        "brand": brand,
+        "price": None if price is None else Decimal(price),
+        "quantity": quantity,
+        "order_id": None,
+        "order_total": None,
+        "item_count": None,
+        "device_type": device_type,
+        "browser": browser,
+        "page_url": page_url,
+        "url_domain": "shop.example.com",
+        "url_path": page_path,
+        "referrer": referrer,
+        "is_high_value": False,
+        "event_date": at.date(),
+        "event_hour": at.hour,
+        "kafka_partition": 0,
+        "kafka_offset": None,  # assigned by write_lake, in ingestion order
+        "ingested_at": at + ingest_delay if ingested_at is None else as_datetime(ingested_at),
+    }
+
+
+def purchase(
+    event_id: str,
+    event_at: datetime | str,
+    user_id: str,
+    order_id: str,
+    lines: Sequence[tuple[str, str | None, int, Decimal | str]],
+    **event_fields: Any,
+) -> tuple[Row, list[Row]]:
+    """A purchase event and its order items; ``lines`` are (product_id, category, quantity,
+    unit_price). order_total, item_count and is_high_value are derived from the lines."""
+    at = as_datetime(event_at)
+    items = [
+        {
+            "order_id": order_id,
+            "line_number": number,
+            "event_id": event_id,
+            "user_id": user_id,
+            "event_at": at,
+            "product_id": product_id,
+            "category": category,
+            "brand": None,
+            "quantity": quantity,
+            "unit_price": Decimal(unit_price),
+            "line_total": Decimal(unit_price) * quantity,
+        }
+        for number, (product_id, category, quantity, unit_price) in enumerate(lines, start=1)
+    ]
+    row = event(event_id, "purchase", at, user_id, page_path="/checkout/complete", **event_fields)
+    order_total = sum((item["line_total"] for item in items), Decimal("0.00"))
+    row.update(
+        order_id=order_id,
+        order_total=order_total,
+        item_count=len(items),
+        is_high_value=order_total >= 500,
+    )
+    return row, items
+
+
+def quarantined(
+    raw_payload: str, reason: str, ingested_at: datetime | str
+) -> Row:
+    """A quarantine row (kafka_partition/offset assigned by write_lake)."""
+    at = as_datetime(ingested_at)
+    return {
+        "raw_payload": raw_payload,
+        "reason": reason,
+        "kafka_partition": 0,
+        "kafka_offset": None,
+        "kafka_timestamp": at - timedelta(seconds=1),
+        "ingested_at": at,
+    }
+
+
+def late(silver_like_event: Row, ingested_at: datetime | str) -> Row:
+    """A late/events row for a valid event (built with ``event``) that arrived behind the
+    watermark."""
+    return {
+        "event_id": silver_like_event["event_id"],
+        "event_type": silver_like_event["event_type"],
+        "event_at": silver_like_event["event_at"],
+        "user_id": silver_like_event["user_id"],
+        "raw_payload": payload_of(silver_like_event),
+        "kafka_partition": 0,
+        "kafka_offset": None,
+        "ingested_at": as_datetime(ingested_at),
+    }
+
+
+def payload_of(silver_event: Row) -> str:
+    """The JSON a producer would have sent for this event."""
+    fields = (
+        "event_id", "event_type", "user_id", "session_id", "product_id", "category", "brand",
+        "price", "quantity", "order_id", "device_type", "browser", "page_url", "referrer",
+    )  # fmt: skip
+    body = {name: silver_event.get(name) for name in fields if silver_event.get(name) is not None}
+    body["event_at"] = silver_event["event_at"].isoformat(timespec="milliseconds") + "Z"
+    return json.dumps(body, default=str, sort_keys=True)
+
+
+# --- deriving bronze and gold --------------------------------------------------------------------
+
+
+def assign_offsets(
+    events: Sequence[Row],
+    duplicates: Sequence[tuple[Row, datetime | str]],
+    quarantine: Sequence[Row],
+    late_events: Sequence[Row],
+    first_offset: int = 0,
+) -> list[Row]:
+    """Bronze rows, one per Kafka record, in ingestion order; sets kafka_offset on the silver,
+    quarantine and late rows (in place) to the offset of their record."""
+    records: list[tuple[datetime, str, Row | None, Row]] = []
+    for row in events:
+        records.append((row["ingested_at"], payload_of(row), row, row))
+    for row, ingested_at in duplicates:
+        records.append((as_datetime(ingested_at), payload_of(row), None, row))
+    for row in quarantine:
+        records.append((row["ingested_at"], row["raw_payload"], row, {}))
+    for row in late_events:
+        records.append((row["ingested_at"], row["raw_payload"], row, row))
+    records.sort(key=lambda record: record[0])
+
+    bronze = []
+    for offset, (ingested_at, payload, lake_row, source) in enumerate(records, start=first_offset):
+        if lake_row is not None:
+            lake_row["kafka_offset"] = offset
+        bronze.append(
+            {
+                "raw_payload": payload,
+                "kafka_key": source.get("user_id"),
+                "kafka_topic": KAFKA_TOPIC,
+                "kafka_partition": 0,
+                "kafka_offset": offset,
+                "kafka_timestamp": ingested_at - timedelta(seconds=1),
+                "ingested_at": ingested_at,
+            }
+        )
+    return bronze
+
+
+def _minute(at: datetime) -> datetime:
+    return at.replace(second=0, microsecond=0)
+
+
+def _window(start: datetime) -> Row:
+    return {"window_start": start, "window_end": start + timedelta(minutes=1)}
+
+
+def derive_gold(
+    events: Sequence[Row], order_items: Sequence[Row]
+) -> dict[str, list[Row]]:
+    """Every gold table over 1-minute tumbling windows, recomputed from silver rows.
+
+    Definitions (the fixture's reading of docs/lake.md): items_sold = sum of quantity; a product's
+    purchase_count = order lines of it; conversion_rate = purchase_count / view_count (0 without
+    views); high interest / low conversion = at least 10 views and conversion below 5 %.
+    """
+    events_per_minute: dict[tuple, int] = defaultdict(int)
+    orders: dict[datetime, list[Decimal]] = defaultdict(list)
+    by_category: dict[tuple, list] = defaultdict(lambda: [0, Decimal("0.00")])
+    users: dict[datetime, set[str]] = defaultdict(set)
+    by_device: dict[tuple, list] = defaultdict(lambda: [0, Decimal("0.00")])
+    per_user: dict[tuple, int] = defaultdict(int)
+    per_product: dict[tuple, list[int]] = defaultdict(lambda: [0, 0, 0])
+
+    for row in events:
+        start = _minute(row["event_at"])
+        events_per_minute[start, row["event_type"]] += 1
+        users[start].add(row["user_id"])
+        per_user[start, row["user_id"]] += 1
+        if row["event_type"] == "purchase":
+            orders[start].append(row["order_total"])
+            device = by_device[start, row["device_type"]]
+            device[0] += 1
+            device[1] += row["order_total"]
+        elif row["event_type"] == "product_view":
+            per_product[start, row["product_id"]][0] += 1
+        elif row["event_type"] == "add_to_cart":
+            per_product[start, row["product_id"]][1] += 1
+    for item in order_items:
+        start = _minute(item["event_at"])
+        category = by_category[start, item["category"]]
+        category[0] += item["quantity"]
+        category[1] += item["line_total"]
+        per_product[start, item["product_id"]][2] += 1
+
+    def conversion(views: int, purchases: int) -> float:
+        return purchases / views if views else 0.0
+
+    return {
+        "gold/events_per_minute": [
+            {**_window(start), "event_type": event_type, "event_count": count}
+            for (start, event_type), count in events_per_minute.items()
+        ],
+        "gold/revenue_per_window": [
+            {**_window(start), "order_count": len(totals), "revenue": sum(totals)}
+            for start, totals in orders.items()
+        ],
+        "gold/revenue_by_category_per_window": [
+            {**_window(start), "category": category, "items_sold": sold, "revenue": revenue}
+            for (start, category), (sold, revenue) in by_category.items()
+        ],
+        "gold/active_users_per_window": [
+            {**_window(start), "active_users": len(user_ids)} for start, user_ids in users.items()
+        ],
+        "gold/purchases_by_device_per_window": [
+            {**_window(start), "device_type": device, "purchase_count": count, "revenue": revenue}
+            for (start, device), (count, revenue) in by_device.items()
+        ],
+        "gold/bot_suspects": [
+            {**_window(start), "user_id": user_id, "event_count": count}
+            for (start, user_id), count in per_user.items()
+            if count > BOT_EVENTS_PER_WINDOW
+        ],
+        "gold/product_conversion_per_window": [
+            {
+                **_window(start),
+                "product_id": product_id,
+                "view_count": views,
+                "cart_count": carts,
+                "purchase_count": purchases,
+                "conversion_rate": conversion(views, purchases),
+                "is_high_interest_low_conversion": views >= 10
+                and conversion(views, purchases) < 0.05,
+            }
+            for (start, product_id), (views, carts, purchases) in per_product.items()
+        ],
+    }
+
+
+# --- writing -------------------------------------------------------------------------------------
+
+
+def write_table(root: Path, table: str, rows: Iterable[Mapping[str, Any]]) -> list[Path]:
+    """Write rows of one lake table (e.g. ``"silver/events"``) under ``root`` as new
+    ``dt=…/part-<uuid>-0`` files, next to any files already there; returns the files written.
+    Writes nothing for no rows (a table nobody wrote to has no folder, as in Flink)."""
+    layout = LAKE_TABLES[table]
+    names = list(layout.columns)
+    values = [tuple(row.get(name) for name in names) for row in rows]
+    if not values:
+        return []
+
+    table_dir = Path(root) / table
+    written = []
+    with tempfile.TemporaryDirectory() as scratch:
+        con = duckdb.connect()
+        con.execute("set TimeZone = 'UTC'")
+        column_defs = ", ".join(f'"{name}" {type_}' for name, type_ in layout.columns.items())
+        con.execute(f"create table rows_to_write ({column_defs})")
+        placeholders = ", ".join("?" for _ in names)
+        con.executemany(f"insert into rows_to_write values ({placeholders})", values)
+        con.execute(
+            f"""
+            copy (
+                select *, strftime(cast({layout.partition_by} as date), '%Y-%m-%d') as dt
+                from rows_to_write
+            ) to '{scratch}/out'
+            (format parquet, partition_by (dt), filename_pattern 'part-{{uuid}}')
+            """
+        )
+        con.close()
+        for produced in sorted(Path(scratch, "out").glob("dt=*/*")):
+            # DuckDB names files part-<uuid>.parquet; Flink names them part-<uuid>-<n>.
+            target = table_dir / produced.parent.name / f"part-{uuid.uuid4()}-0"
+            target.parent.mkdir(parents=True, exist_ok=True)
+            shutil.move(produced, target)
+            written.append(target)
+    return written
+
+
+def write_inprogress_garbage(root: Path, table: str, dt: str) -> Path:
+    """A hidden in-progress file, as Flink leaves while a part file is being written; it is not
+    Parquet, so a reader that globs ``*`` instead of ``part-*`` fails on it."""
+    path = Path(root) / table / f"dt={dt}" / f".part-{uuid.uuid4()}-0.inprogress"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_bytes(b"not parquet: half-written by a running Flink job")
+    return path
+
+
+def write_lake(
+    root: Path,
+    events: Sequence[Row],
+    order_items: Sequence[Row] = (),
+    *,
+    duplicates: Sequence[tuple[Row, datetime | str]] = (),
+    quarantine: Sequence[Row] = (),
+    late_events: Sequence[Row] = (),
+    gold: Mapping[str, Sequence[Row]] | None = None,
+    first_offset: int = 0,
+    inprogress_garbage: bool = True,
+) -> None:
+    """Write a consistent lake under ``root`` (files are added next to existing ones).
+
+    - silver/events and silver/order_items: the given rows;
+    - bronze/events: one record per silver event, duplicate (an event re-sent at the given
+      ingestion time), quarantine row and late row, so the accounting identity holds;
+    - quarantine/events, late/events: the given rows;
+    - gold/*: ``gold`` if given, else ``derive_gold(events, order_items)``;
+    - with ``inprogress_garbage``, a hidden ``.part-*.inprogress`` file in silver/events and in the
+      (empty) gold/bot_suspects, which every reader must skip.
+
+    Kafka offsets run from ``first_offset`` in ingestion order; pass a higher one when adding a
+    later batch to an existing lake.
+    """
+    root = Path(root)
+    bronze = assign_offsets(events, duplicates, quarantine, late_events, first_offset)
+    write_table(root, "bronze/events", bronze)
+    write_table(root, "silver/events", events)
+    write_table(root, "silver/order_items", order_items)
+    write_table(root, "quarantine/events", quarantine)
+    write_table(root, "late/events", late_events)
+    for table, rows in (derive_gold(events, order_items) if gold is None else gold).items():
+        write_table(root, table, rows)
+    if inprogress_garbage and events:
+        newest_dt = max(row["event_date"] for row in events).isoformat()
+        write_inprogress_garbage(root, "silver/events", newest_dt)
+        write_inprogress_garbage(root, "gold/bot_suspects", newest_dt)
+
+
+# --- the hand-checked lake -----------------------------------------------------------------------
+
+DAY_1 = "2024-03-01"
+DAY_2 = "2024-03-02"
+DAY_3 = "2024-03-03"
+
+
+def small_hand_checked_lake(root: Path) -> None:
+    """Two days (2024-03-01/02) of six users, small enough to check every mart by hand.
+
+    - u1 (desktop) views, carts and buys p1 (order o1, 200.00) between 10:00 and 10:20, then comes
+      back at 10:50 — exactly 30 minutes later, so a second session — and views p2. The client kept
+      one session id (s1) for both.
+    - u2 (mobile) starts at 23:50 on day 1 and buys p1 at 00:20 on day 2 (order o2, 200.00): one
+      session across midnight, after adding 2 to the cart and removing 1.
+    - u3 (tablet) page-views at 08:45 and views p2 at 09:00 and at 09:29:59 (29:59 after: same
+      session), then a lone page view at 11:00 (a single-event session).
+    - u4 (desktop, no client session id) views p3 and p4, carts both, and buys both in order o3
+      (2 x 80.00 + 500.00 = 660.00).
+    - u5 (mobile) page-views at 15:00 and at 23:59:59 on day 1; the second event is ingested on
+      day 2 (00:00:03).
+    - u6 (mobile) views, carts and removes p4 on day 2, and never buys.
+
+    Besides the 25 silver events: duplicates of e03 (ingested on day 1) and of e12 (day 2);
+    quarantined records invalid_json (day 1), missing_user_id and invalid_price (day 2); one late
+    product view (event on day 1 at 23:00, ingested on day 2 at 00:30).
+    """
+    phone = {"category": "electronics.smartphone", "brand": "acme"}
+    kitchen = {"category": "home.kitchen", "brand": "chef"}
+    audio = {"category": "electronics.audio", "brand": "sonic"}
+    u1 = {"session_id": "s1", "device_type": "desktop"}
+    u2 = {"session_id": "s2", "device_type": "mobile", "browser": "safari"}
+    u3 = {"session_id": "s3", "device_type": "tablet", "browser": "safari"}
+    u4 = {"device_type": "desktop", "browser": "firefox"}
+    u5 = {"session_id": "s5", "device_type": "mobile"}
+    u6 = {"session_id": "s6", "device_type": "mobile"}
+
+    o1, o1_items = purchase(
+        "e04", f"{DAY_1} 10:20:00", "u1", "o1", [("p1", phone["category"], 1, "200.00")], **u1
+    )
+    o2, o2_items = purchase(
+        "e11", f"{DAY_2} 00:20:00", "u2", "o2", [("p1", phone["category"], 1, "200.00")], **u2
+    )
+    o3, o3_items = purchase(
+        "e19",
+        f"{DAY_2} 12:04:00",
+        "u4",
+        "o3",
+        [("p3", audio["category"], 2, "80.00"), ("p4", phone["category"], 1, "500.00")],
+        **u4,
+    )
+    p1 = {"product_id": "p1", "price": "200.00", **phone}
+    p2 = {"product_id": "p2", "price": "30.00", **kitchen}
+    p3 = {"product_id": "p3", "price": "80.00", **audio}
+    p4 = {"product_id": "p4", "price": "500.00", **phone}
+
+    e03 = event("e03", "add_to_cart", f"{DAY_1} 10:10:00", "u1", quantity=1, **p1, **u1)
+    e12 = event("e12", "product_view", f"{DAY_2} 09:00:00", "u3", **p2, **u3)
+    events = [
+        # day 1
+        event("e01", "page_view", f"{DAY_1} 10:00:00", "u1", **u1),
+        event("e02", "product_view", f"{DAY_1} 10:05:00", "u1", **p1, **u1),
+        e03,
+        o1,
+        event("e05", "page_view", f"{DAY_1} 10:50:00", "u1", **u1),
+        event("e06", "product_view", f"{DAY_1} 10:55:00", "u1", **p2, **u1),
+        event("e07", "page_view", f"{DAY_1} 23:50:00", "u2", **u2),
+        event("e08", "product_view", f"{DAY_1} 23:55:00", "u2", **p1, **u2),
+        event("e20", "page_view", f"{DAY_1} 15:00:00", "u5", **u5),
+        event(
+            "e21", "page_view", f"{DAY_1} 23:59:59", "u5",
+            ingested_at=f"{DAY_2} 00:00:03", **u5,
+        ),  # fmt: skip
+        # day 2
+        event("e09", "add_to_cart", f"{DAY_2} 00:10:00", "u2", quantity=2, **p1, **u2),
+        event("e10", "remove_from_cart", f"{DAY_2} 00:15:00", "u2", quantity=1, **p1, **u2),
+        o2,
+        event("e22", "page_view", f"{DAY_2} 08:45:00", "u3", **u3),
+        e12,
+        event("e13", "product_view", f"{DAY_2} 09:29:59", "u3", **p2, **u3),
+        event("e14", "page_view", f"{DAY_2} 11:00:00", "u3", **{**u3, "session_id": "s4"}),
+        event("e15", "product_view", f"{DAY_2} 12:00:00", "u4", **p3, **u4),
+        event("e16", "product_view", f"{DAY_2} 12:01:00", "u4", **p4, **u4),
+        event("e17", "add_to_cart", f"{DAY_2} 12:02:00", "u4", quantity=2, **p3, **u4),
+        event("e18", "add_to_cart", f"{DAY_2} 12:03:00", "u4", quantity=1, **p4, **u4),
+        o3,
+        event("e23", "product_view", f"{DAY_2} 14:00:00", "u6", **p4, **u6),
+        event("e24", "add_to_cart", f"{DAY_2} 14:01:00", "u6", quantity=1, **p4, **u6),
+        event("e25", "remove_from_cart", f"{DAY_2} 14:02:00", "u6", quantity=1, **p4, **u6),
+    ]
+    late_view = event("e90", "product_view", f"{DAY_1} 23:00:00", "u1", **p2, **u1)
+    write_lake(
+        root,
+        events,
+        o1_items + o2_items + o3_items,
+        duplicates=[(e03, f"{DAY_1} 10:12:00"), (e12, f"{DAY_2} 09:05:00")],
+        quarantine=[
+            quarantined("{not json", "invalid_json", f"{DAY_1} 12:00:00"),
+            quarantined('{"event_id": "x1"}', "missing_user_id", f"{DAY_2} 13:00:00"),
+            quarantined('{"event_id": "x2", "price": -1}', "invalid_price", f"{DAY_2} 13:30:00"),
+        ],
+        late_events=[late(late_view, f"{DAY_2} 00:30:00")],
+    )
+
+
+def hand_checked_next_day(root: Path) -> None:
+    """Day 3 (2024-03-03) for the incremental tests: new user u7 views and carts p1 (3 events),
+    and u1 comes back to view p2 at 09:00 (1 event). Four silver and four bronze records."""
+    phone = {"product_id": "p1", "category": "electronics.smartphone", "price": "200.00"}
+    u7 = {"session_id": "s7", "device_type": "desktop"}
+    events = [
+        event("e31", "page_view", f"{DAY_3} 08:00:00", "u7", **u7),
+        event("e32", "product_view", f"{DAY_3} 08:01:00", "u7", **phone, **u7),
+        event("e33", "add_to_cart", f"{DAY_3} 08:02:00", "u7", quantity=1, **phone, **u7),
+        event(
+            "e34", "product_view", f"{DAY_3} 09:00:00", "u1",
+            product_id="p2", category="home.kitchen", price="30.00", session_id="s8",
+        ),  # fmt: skip
+    ]
+    write_lake(root, events, first_offset=1000)

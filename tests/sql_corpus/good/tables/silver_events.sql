@@ -1,0 +1,21 @@
+-- One distinct, valid, on-time event per event_id.
+CREATE TABLE silver_events (
+  event_id STRING,
+  event_type STRING,
+  event_at TIMESTAMP(3),
+  user_id STRING,
+  product_id STRING,
+  price DECIMAL(12, 2),
+  quantity INT,
+  url_domain STRING,
+  device_type STRING,
+  kafka_partition INT,
+  kafka_offset BIGINT,
+  ingested_at TIMESTAMP(3),
+  dt STRING
+) PARTITIONED BY (dt) WITH (
+  'connector' = 'filesystem',
+  'path' = '${lake_root}/silver/events',
+  'format' = 'parquet',
+  'sink.partition-commit.policy.kind' = 'success-file'
+);
