@@ -86,7 +86,7 @@ def _table_environment(config: Config, job: Job, savepoint: str | None = None):
     environment = TableEnvironment.create(
         EnvironmentSettings.new_instance().in_streaming_mode().with_configuration(settings).build()
     )
-    for key, value in job.settings.items():
+    for key, value in {**job_defaults(config), **job.settings}.items():
         environment.get_config().set(key, value)
     for sql_object in job.ddl:
         try:
@@ -94,6 +94,19 @@ def _table_environment(config: Config, job: Job, savepoint: str | None = None):
         except Exception as error:  # py4j wraps Flink's exceptions; name the file:line
             raise StackError(f"{sql_object.statement.location}: {_flink_message(error)}") from None
     return environment
+
+
+def job_defaults(config: Config) -> dict[str, str]:
+    """Per-job settings from the config; a job file's own SET lines take precedence."""
+    return {
+        # Files are committed on checkpoints: this interval bounds how fresh the lake is.
+        "execution.checkpointing.interval": config.checkpoint_interval,
+        "execution.checkpointing.mode": "EXACTLY_ONCE",
+        "execution.checkpointing.dir": f"file://{config.checkpoint_dir}",
+        "execution.checkpointing.externalized-checkpoint-retention": "RETAIN_ON_CANCELLATION",
+        "execution.checkpointing.num-retained": "3",
+        "parallelism.default": str(config.parallelism),
+    }
 
 
 def _flink_message(error: Exception) -> str:

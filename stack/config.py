@@ -25,6 +25,8 @@ class ConfigError(ValueError):
 class Config:
     # Where the local stack keeps jars, pids, logs, broker data and checkpoints.
     state_dir: Path = REPO_ROOT / ".stack"
+    # Where `make jars` puts the Maven artifacts (flink/ and kafka/).
+    jars_dir: Path = REPO_ROOT / ".stack" / "jars"
     # Local stack: every service binds this host only.
     bind_host: str = "127.0.0.1"
     kafka_port: int = 9092
@@ -37,6 +39,8 @@ class Config:
     jobmanager_memory: str = "1600m"
     parallelism: int = 1
     checkpoint_interval: str = "10 s"
+    # Names the deployment: jobs show as "<deployment>: <job>" and consume as group "<deployment>-<job>".
+    deployment: str = "clickstream"
     # Connection settings the SQL is rendered with (override these for a remote deployment).
     kafka_bootstrap_servers: str = ""
     kafka_topic: str = "clickstream.events"
@@ -72,7 +76,8 @@ class Config:
         return {
             "kafka_bootstrap_servers": self.bootstrap_servers,
             "kafka_topic": self.kafka_topic,
-            "kafka_group_id": f"clickstream-{job}",
+            "deployment": self.deployment,
+            "kafka_group_id": f"{self.deployment}-{job}",
             "kafka_bounded_mode": self.kafka_bounded_mode,
             "lake_root": self.lake_root.rstrip("/"),
             "watermark_delay_seconds": str(self.watermark_delay_seconds),
@@ -85,10 +90,6 @@ class Config:
             "hilc_max_conversion_rate": str(self.hilc_max_conversion_rate),
             "source_idle_timeout": self.source_idle_timeout,
         }
-
-    @property
-    def jars_dir(self) -> Path:
-        return self.state_dir / "jars"
 
     @property
     def checkpoint_dir(self) -> Path:

@@ -1,5 +1,5 @@
 -- Job "bronze": land every Kafka record in the lake untouched, before any parsing can fail.
-set 'pipeline.name' = 'clickstream: bronze';
+set 'pipeline.name' = '${deployment}: bronze';
 set 'table.local-time-zone' = 'UTC';
 
 execute statement set

@@ -1,6 +1,6 @@
 -- Job "silver_gold": validate, split off late records, deduplicate, enrich, and aggregate windows.
 -- One job, so the expensive parse and deduplication run once for silver and every gold table.
-set 'pipeline.name' = 'clickstream: silver + gold';
+set 'pipeline.name' = '${deployment}: silver + gold';
 set 'table.local-time-zone' = 'UTC';
 -- Bounds the deduplication state: an event_id is remembered this long after it was last seen.
 set 'table.exec.state.ttl' = '${dedup_state_ttl}';

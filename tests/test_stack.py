@@ -1,0 +1,109 @@
+"""The launcher without the services: config, rendered broker/cluster settings, ports, pids."""
+
+from __future__ import annotations
+
+import socket
+import subprocess
+import sys
+
+import pytest
+
+from stack import flink, kafka
+from stack.config import ConfigError, load_config
+from stack.processes import Service, StackError, port_in_use, require_free_ports
+
+
+def test_defaults_bind_loopback_and_env_overrides_win(tmp_path):
+    config = load_config(path=tmp_path / "none.toml", environ={"CLICKSTREAM_KAFKA_PORT": "19092"})
+    assert config.bind_host == "127.0.0.1"
+    assert config.bootstrap_servers == "127.0.0.1:19092"
+    assert config.rest_url == "http://127.0.0.1:8081"
+
+
+def test_toml_file_then_environment(tmp_path):
+    path = tmp_path / "clickstream.toml"
+    path.write_text('flink_rest_port = 18081\nkafka_topic = "shop.events"\n')
+    config = load_config(path=path, environ={"CLICKSTREAM_KAFKA_TOPIC": "other"})
+    assert config.flink_rest_port == 18081
+    assert config.kafka_topic == "other"
+
+
+@pytest.mark.parametrize(
+    ("environ", "message"),
+    [
+        ({"CLICKSTREAM_KAFKA_PORT": "ninety"}, "kafka_port must be an integer"),
+        ({"CLICKSTREAM_KAFKA_PORT": "70000"}, "kafka_port must be a TCP port"),
+        ({"CLICKSTREAM_FLINK_REST_PORT": "9092"}, "ports must be distinct"),
+        ({"CLICKSTREAM_TASKMANAGER_SLOTS": "2"}, "at least 4"),
+        ({"CLICKSTREAM_WATERMARK_DELAY_SECONDS": "120"}, "between 1 and 99"),
+    ],
+)
+def test_bad_values_are_rejected_with_the_setting_named(tmp_path, environ, message):
+    with pytest.raises(ConfigError, match=message):
+        load_config(path=tmp_path / "none.toml", environ=environ)
+
+
+def test_unknown_setting_in_file_is_rejected(tmp_path):
+    path = tmp_path / "clickstream.toml"
+    path.write_text("kafka_prot = 1\n")
+    with pytest.raises(ConfigError, match="unknown setting 'kafka_prot'"):
+        load_config(path=path, environ={})
+
+
+def test_broker_listens_on_loopback_only(tmp_path):
+    config = load_config(path=tmp_path / "none.toml", environ={}, kafka_port=19092)
+    properties = dict(line.split("=", 1) for line in kafka.server_properties(config).splitlines())
+    assert properties["listeners"] == "PLAINTEXT://127.0.0.1:19092,CONTROLLER://127.0.0.1:9093"
+    assert properties["advertised.listeners"] == "PLAINTEXT://127.0.0.1:19092"
+    assert properties["process.roles"] == "broker,controller"
+    assert properties["auto.create.topics.enable"] == "false"
+
+
+def test_cluster_is_locked_down_and_keeps_pyflink_jvm_flags(tmp_path):
+    settings = flink.cluster_settings(load_config(path=tmp_path / "none.toml", environ={}))
+    assert settings["rest.bind-address"] == "127.0.0.1"
+    assert settings["jobmanager.bind-host"] == "127.0.0.1"
+    assert settings["taskmanager.bind-host"] == "127.0.0.1"
+    assert settings["web.submit.enable"] is False
+    assert settings["taskmanager.numberOfTaskSlots"] >= 4
+    assert "--add-opens=java.base/java.lang=ALL-UNNAMED" in settings["env.java.opts.all"]
+
+
+def test_port_in_use_is_a_clear_error():
+    with socket.socket() as holder:
+        holder.bind(("127.0.0.1", 0))
+        holder.listen()
+        port = holder.getsockname()[1]
+        assert port_in_use("127.0.0.1", port)
+        with pytest.raises(StackError, match=f"kafka_port={port}.*CLICKSTREAM_KAFKA_PORT"):
+            require_free_ports("127.0.0.1", {"kafka_port": port})
+    require_free_ports("127.0.0.1", {"kafka_port": port})  # released: no error
+
+
+def test_service_is_found_by_pid_and_marker_and_stopped(tmp_path):
+    marker = str(tmp_path / "marker")
+    service = Service("sleeper", tmp_path / "sleeper.pid", marker)
+    assert service.pid() is None
+    pid = service.start(
+        [sys.executable, "-c", "import time, sys; time.sleep(60)", marker],
+        env={},
+        log_file=tmp_path / "sleeper.log",
+    )
+    assert service.pid() == pid
+    assert service.stop(timeout_s=5)
+    assert service.pid() is None
+    assert not service.stop()  # idempotent
+
+
+def test_recycled_pid_without_marker_is_not_ours(tmp_path):
+    other = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(30)"])
+    try:
+        pid_file = tmp_path / "kafka.pid"
+        pid_file.write_text(f"{other.pid}\n")
+        service = Service("kafka", pid_file, str(tmp_path / "kafka"))
+        assert service.pid() is None
+        assert not pid_file.exists()
+        assert other.poll() is None  # untouched
+    finally:
+        other.kill()
+        other.wait()
