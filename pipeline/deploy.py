@@ -72,6 +72,8 @@ def active_job(config: Config, pipeline_name: str) -> JobInfo | None:
 
 def _table_environment(config: Config, job: Job, savepoint: str | None = None):
     """A streaming TableEnvironment whose jobs go to the configured cluster."""
+    if not flink.lib_dir(config).exists():  # a remote cluster: the client still needs the jars
+        flink.write_conf(config)
     os.environ.update(flink.flink_env(config))  # before PyFlink starts its gateway JVM
     from pyflink.common import Configuration
     from pyflink.table import EnvironmentSettings, TableEnvironment

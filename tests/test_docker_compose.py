@@ -1,0 +1,45 @@
+"""docker-compose.yml cannot run here (no Docker engine), so check what it declares."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import yaml
+
+ROOT = Path(__file__).resolve().parent.parent
+COMPOSE = yaml.safe_load((ROOT / "docker-compose.yml").read_text())
+
+
+def test_services_are_the_stack():
+    assert set(COMPOSE["services"]) == {"kafka", "create-topic", "jobmanager", "taskmanager", "submit"}
+
+
+def test_ports_are_published_on_loopback_only():
+    published = [
+        port for service in COMPOSE["services"].values() for port in service.get("ports", [])
+    ]
+    assert sorted(published) == ["127.0.0.1:8081:8081", "127.0.0.1:9092:9092"]
+
+
+def test_flink_gets_the_connector_jars_and_the_lake():
+    for name in ("jobmanager", "taskmanager"):
+        service = COMPOSE["services"][name]
+        assert "./.stack/jars/flink:/opt/flink/lib/clickstream:ro" in service["volumes"]
+        assert "./lake:/lake" in service["volumes"]
+        assert "web.submit.enable: false" in service["environment"]["FLINK_PROPERTIES"]
+        assert "numberOfTaskSlots: 8" in service["environment"]["FLINK_PROPERTIES"]
+
+
+def test_topic_has_three_partitions_and_kafka_runs_kraft():
+    kafka = COMPOSE["services"]["kafka"]["environment"]
+    assert kafka["KAFKA_PROCESS_ROLES"] == "broker,controller"
+    assert "--partitions 3" in COMPOSE["services"]["create-topic"]["command"]
+
+
+def test_submit_service_points_jobs_py_at_the_containers():
+    submit = COMPOSE["services"]["submit"]
+    assert submit["command"] == ["python", "jobs.py", "submit"]
+    assert submit["environment"]["CLICKSTREAM_FLINK_REST_URL"] == "http://jobmanager:8081"
+    assert submit["environment"]["CLICKSTREAM_LAKE_ROOT"] == "/lake"
+    assert (ROOT / submit["build"]["dockerfile"]).exists()
+    assert set(COMPOSE["volumes"]) == {"kafka-data", "flink-state"}
