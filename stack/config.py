@@ -57,6 +57,9 @@ class Config:
     hilc_min_views: int = 20
     hilc_max_conversion_rate: float = 0.02
     source_idle_timeout: str = "30 s"
+    # on-periodic (every 200 ms, fast) or on-event (after every record: which records are late
+    # no longer depends on timing, so tests can compare exact counts).
+    watermark_emit_strategy: str = "on-periodic"
     kafka_bounded_mode: str = "unbounded"
     # Bounded waits for `up` and job state changes.
     startup_timeout_s: float = 90.0
@@ -89,6 +92,7 @@ class Config:
             "hilc_min_views": str(self.hilc_min_views),
             "hilc_max_conversion_rate": str(self.hilc_max_conversion_rate),
             "source_idle_timeout": self.source_idle_timeout,
+            "watermark_emit_strategy": self.watermark_emit_strategy,
         }
 
     @property
@@ -165,6 +169,8 @@ def _validate(config: Config) -> None:
         raise ConfigError(f"ports must be distinct, got {ports}")
     if config.taskmanager_slots < 4:
         raise ConfigError("taskmanager_slots must be at least 4: a filesystem sink alone needs 2")
+    if config.watermark_emit_strategy not in ("on-periodic", "on-event"):
+        raise ConfigError("watermark_emit_strategy must be 'on-periodic' or 'on-event'")
     if config.kafka_bounded_mode not in ("unbounded", "latest-offset"):
         raise ConfigError("kafka_bounded_mode must be 'unbounded' or 'latest-offset'")
     # Flink SQL interval literals take at most two digits by default.

@@ -52,4 +52,5 @@ def pipeline_config(running_stack: Config, fresh_topic: str, tmp_path) -> Config
         deployment=f"test-{fresh_topic}",
         kafka_bounded_mode="latest-offset",
         checkpoint_interval="2 s",
+        watermark_emit_strategy="on-event",
     )

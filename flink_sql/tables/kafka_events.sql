@@ -26,9 +26,15 @@ create table kafka_events (
     'properties.bootstrap.servers' = '${kafka_bootstrap_servers}',
     'properties.group.id' = '${kafka_group_id}',
     'properties.auto.offset.reset' = 'earliest',
+    -- Small fetches interleave the partitions of a backlog, so each one holds the watermark early.
+    'properties.max.partition.fetch.bytes' = '262144',
     'scan.startup.mode' = 'group-offsets',
     'scan.bounded.mode' = '${kafka_bounded_mode}',
     'scan.watermark.idle-timeout' = '${source_idle_timeout}',
+    'scan.watermark.emit.strategy' = '${watermark_emit_strategy}',
+    -- Partitions read from a backlog advance together, so "late" means late, not "read last".
+    'scan.watermark.alignment.group' = '${deployment}-events',
+    'scan.watermark.alignment.max-drift' = '1 s',
     'key.format' = 'raw',
     'key.fields' = 'kafka_key',
     'value.format' = 'raw',
