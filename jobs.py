@@ -9,12 +9,15 @@ python jobs.py demo                        everything, end to end
 from __future__ import annotations
 
 import sys
+from pathlib import Path
 
 import typer
 
 import stack
 from pipeline import deploy
-from pipeline.sqlfiles import SqlFileError, job_names
+from pipeline.sqlfiles import SQL_ROOT, SqlFileError, job_names
+from sqlcheck.lineage import column_lineage
+from sqlcheck.lint import format_findings, has_errors, lint_paths
 from stack.config import ConfigError, load_config
 
 ERRORS = (ConfigError, SqlFileError, stack.StackError)
@@ -65,6 +68,50 @@ def status() -> None:
         raise typer.Exit(1)
 
 
+DBT_SOURCES = (
+    Path(__file__).resolve().parent / "dbt_project" / "models" / "staging" / "__sources.yml"
+)
+
+
+def _lint(config, paths: list[Path]) -> bool:
+    """Print findings as file:line:col RULE message; True when there is no error."""
+    findings = lint_paths(
+        paths,
+        params=config.sql_params("lint"),
+        dbt_sources_yml=DBT_SOURCES if DBT_SOURCES.exists() else None,
+    )
+    if findings:
+        typer.echo(format_findings(findings), err=True)
+    return not has_errors(findings)
+
+
+@app.command()
+def lint(
+    paths: list[Path] | None = typer.Argument(
+        None, help="SQL files or folders (default: flink_sql/)."
+    ),
+) -> None:
+    """Parse every Flink SQL file and check the pipeline's rules; exit 1 on any error."""
+    try:
+        ok = _lint(load_config(), paths or [SQL_ROOT])
+    except ERRORS as error:
+        _fail(str(error))
+    if not ok:
+        raise typer.Exit(1)
+    typer.echo("flink_sql: no errors")
+
+
+@app.command()
+def lineage(
+    column: str = typer.Argument(..., help="table.column, e.g. gold_revenue_per_window.revenue"),
+) -> None:
+    """Column-level lineage of one column, from the Kafka payload through views to the sink."""
+    try:
+        typer.echo(column_lineage(column, paths=[SQL_ROOT]).render())
+    except (KeyError, ValueError) as error:
+        _fail(str(error))
+
+
 def _selected(jobs: list[str] | None) -> list[str]:
     known = job_names()
     unknown = sorted(set(jobs or []) - set(known))
@@ -83,7 +130,10 @@ def submit(
     """Deploy jobs from flink_sql/jobs/ to the session cluster; a running job is not started twice."""
     try:
         config = load_config()
-        for name in _selected(jobs):
+        selected = _selected(jobs)
+        if not _lint(config, [SQL_ROOT]):
+            _fail("flink_sql has lint errors (above); nothing was deployed")
+        for name in selected:
             job_id, started = deploy.submit(config, name, savepoint=from_savepoint)
             verb = "submitted" if started else "already running"
             typer.echo(f"{name}: {verb} as {job_id}")

@@ -3,7 +3,7 @@
 Importing this module registers the dialect under the name ``"flink"``, so
 ``sqlglot.parse_one(sql, read="flink")`` works once ``sqlcheck.dialect`` is imported.
 
-The dialect covers the Flink SQL we write (see README in this package): DDL with computed,
+The dialect covers the Flink SQL we write: DDL with computed,
 metadata and watermark columns, ``WITH ('k' = 'v')`` connector options, window table-valued
 functions, JSON functions with their ``RETURNING``/``ON ERROR`` clauses, ``SET`` and
 ``EXECUTE STATEMENT SET BEGIN ... END``. Generation aims at valid Flink SQL that parses back to an
@@ -12,7 +12,6 @@ equal tree.
 
 from __future__ import annotations
 
-import logging
 import re
 import typing as t
 from collections.abc import Mapping
@@ -45,10 +44,6 @@ __all__ = [
     "position",
     "render",
 ]
-
-# sqlglot logs a warning for every statement it falls back to parsing as an opaque command; the
-# linter reports those itself.
-logging.getLogger("sqlglot").setLevel(logging.ERROR)
 
 DIALECT_NAME = "flink"
 WINDOW_TVFS = ("TUMBLE", "HOP", "CUMULATE", "SESSION")
@@ -341,6 +336,12 @@ class FlinkParser(parser.Parser):
         if start is not None and isinstance(node, exp.Expr):
             node.update_positions(start)
         return node
+
+    def _parse_as_command(self, start: Token) -> exp.Command:
+        # sqlglot turns statements it cannot parse into opaque commands; for Flink files that
+        # hides real syntax errors, so report the first token that could not be consumed.
+        self.raise_error("Invalid expression / Unexpected token", self._curr or self._prev)
+        return super()._parse_as_command(start)
 
     # --- hints ---
 
@@ -752,6 +753,12 @@ class FlinkGenerator(generator.Generator):
 
 
 FlinkGenerator.TRANSFORMS[StatementSet] = FlinkGenerator.statementset_sql
+FlinkGenerator.WITH_SEPARATED_COMMENTS = (
+    *generator.Generator.WITH_SEPARATED_COMMENTS,
+    StatementSet,
+    ExecuteStatement,
+    exp.Set,
+)
 FlinkGenerator.TRANSFORMS[JSONQueryFlink] = FlinkGenerator.jsonqueryflink_sql
 
 _TEMPORAL_LITERAL_TYPES = {

@@ -31,7 +31,6 @@ from __future__ import annotations
 import argparse
 import re
 import sys
-import typing as t
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -41,6 +40,7 @@ from sqlglot import exp
 
 from sqlcheck.dialect import (
     PLACEHOLDER_RE,
+    ExecuteStatement,
     Flink,
     MetadataColumnConstraint,
     Statement,
@@ -98,6 +98,7 @@ class SqlFile:
     display: str
     text: str
     statements: list[Statement] = field(default_factory=list)
+    parsed: bool = True  # False when some statement did not parse
 
     @property
     def folder(self) -> str:
@@ -289,9 +290,7 @@ def build_catalog(files: Sequence[SqlFile]) -> tuple[Catalog, list[Finding]]:
                     catalog.views[name] = ViewDef(name, file, line, col, query)
             elif isinstance(tree, exp.Set):
                 job_settings.update(_settings(file, statement))
-            elif isinstance(tree, (StatementSet, exp.Insert)) or (
-                tree.__class__.__name__ == "ExecuteStatement"
-            ):
+            elif isinstance(tree, (StatementSet, ExecuteStatement, exp.Insert)):
                 statement_sets += isinstance(tree, StatementSet)
                 inserts = (
                     [tree] if isinstance(tree, exp.Insert) else list(tree.find_all(exp.Insert))
@@ -306,11 +305,13 @@ def build_catalog(files: Sequence[SqlFile]) -> tuple[Catalog, list[Finding]]:
                         InsertDef(name, file, line, col, insert.expression or exp.Null())
                     )
 
-        if file.folder == "tables" and (creates_table != 1 or len(file.statements) != 1):
+        if not file.parsed:
+            pass  # layout is unknown when part of the file did not parse
+        elif file.folder == "tables" and (creates_table != 1 or len(file.statements) != 1):
             layout(file, None, "a file in tables/ should hold exactly one CREATE TABLE")
-        if file.folder == "views" and (creates_view != 1 or len(file.statements) != 1):
+        elif file.folder == "views" and (creates_view != 1 or len(file.statements) != 1):
             layout(file, None, "a file in views/ should hold exactly one CREATE TEMPORARY VIEW")
-        if file.folder == "jobs" and (statement_sets != 1 or creates_table or creates_view):
+        elif file.folder == "jobs" and (statement_sets != 1 or creates_table or creates_view):
             layout(
                 file,
                 None,
@@ -475,11 +476,9 @@ def _is_aggregate_select(select: exp.Select) -> bool:
         return True
     for projection in select.expressions:
         for agg in projection.find_all(exp.AggFunc):
-            if agg.find_ancestor(exp.Window, exp.Select) is select or not agg.find_ancestor(
-                exp.Window
-            ):
-                if agg.find_ancestor(exp.Select) is select:
-                    return True
+            # the nearest enclosing OVER/SELECT is this select: a plain (non-OVER) aggregate
+            if agg.find_ancestor(exp.Window, exp.Select) is select:
+                return True
     return False
 
 
@@ -553,7 +552,7 @@ def rule_kafka_watermark(catalog: Catalog) -> list[Finding]:
     written = {insert.target for insert in catalog.inserts}
     read: set[str] = set()
     for query in [v.query for v in catalog.views.values()] + [i.query for i in catalog.inserts]:
-        read |= {relation_name(t) or "" for t in read_relations(query)}
+        read |= {relation_name(table) or "" for table in read_relations(query)}
     findings = []
     for table in catalog.tables.values():
         if table.connector != "kafka" or table.watermark:
@@ -647,7 +646,7 @@ def rule_append_only_sinks(catalog: Catalog) -> list[Finding]:
             continue
         described = []
         for reason in reasons:
-            line, col = reason.file.pos(reason.node)
+            line, _ = reason.file.pos(reason.node)
             described.append(f"{reason.reason} at {reason.file.display}:{line}")
         findings.append(
             Finding(
@@ -756,6 +755,18 @@ def dbt_source_tables(path: Path, source: str = DBT_SOURCE_NAME) -> dict[str, li
     return tables
 
 
+# spellings (DuckDB/Postgres) whose meaning differs between dialects or that Flink lacks
+_TYPE_ALIASES = {
+    "INT1": "TINYINT",
+    "INT2": "SMALLINT",
+    "INT4": "INT",
+    "INT8": "BIGINT",
+    "LONG": "BIGINT",
+    "FLOAT4": "FLOAT",
+    "FLOAT8": "DOUBLE",
+    "BOOL": "BOOLEAN",
+}
+
 _TYPE_GROUPS: dict[exp.DType, str] = {
     exp.DType.TEXT: "STRING",
     exp.DType.VARCHAR: "STRING",
@@ -788,12 +799,16 @@ def normalize_type(data_type: exp.DataType | str | None) -> str | None:
         text = data_type.strip()
         if not text:
             return None
+        head, _, rest = text.partition("(")
+        alias = _TYPE_ALIASES.get(head.strip().upper())
+        if alias:
+            text = f"{alias}({rest}" if rest else alias
         parsed = None
         for dialect in (Flink, "duckdb"):
             try:
                 parsed = exp.DataType.build(text, dialect=dialect)
                 break
-            except Exception:  # noqa: BLE001 - any unparseable spelling falls through
+            except Exception:  # any unparseable spelling falls through
                 continue
         if parsed is None:
             return re.sub(r"\s+", "", text.upper())
@@ -816,10 +831,8 @@ def _types_agree(flink: str | None, dbt: str | None) -> bool:
     if flink == dbt:
         return True
     # DECIMAL without precision on one side: accept any precision on the other
-    return (
-        flink.startswith("DECIMAL")
-        and dbt == "DECIMAL"
-        or (dbt.startswith("DECIMAL") and flink == "DECIMAL")
+    return (flink.startswith("DECIMAL") and dbt == "DECIMAL") or (
+        dbt.startswith("DECIMAL") and flink == "DECIMAL"
     )
 
 
@@ -872,7 +885,8 @@ def rule_gold_contract(catalog: Catalog, dbt_sources_yml: Path) -> list[Finding]
                         column.line,
                         column.col,
                         "FL006",
-                        f"column {column.name} of {table.name} is {flink_type} in Flink but dbt"
+                        f"column {column.name} of {table.name} is"
+                        f" {column.kind.sql(dialect=Flink) if column.kind else '?'} in Flink but dbt"
                         f" declares data_type {dbt_column.data_type} ({yml}:{dbt_column.line})",
                     )
                 )
@@ -978,6 +992,7 @@ def _check_file(path: Path, params: Mapping[str, str] | None) -> tuple[SqlFile, 
                 )
             )
     file.statements = [s for s in statements if not isinstance(s.expression, exp.Command)]
+    file.parsed = not findings
 
     if params is not None:
         missing = [(n, line, col) for n, line, col in placeholders(text) if n not in params]
@@ -1021,7 +1036,9 @@ def lint_paths(
     findings += rule_templated_options(catalog)
     if dbt_sources_yml is not None:
         findings += rule_gold_contract(catalog, Path(dbt_sources_yml))
-    findings += rule_references(catalog)
+    if all(file.parsed for file in files):
+        # with a file that did not parse, its tables/views are unknown: no reference check
+        findings += rule_references(catalog)
     return sorted(set(findings))
 
 
