@@ -14,6 +14,7 @@ from pathlib import Path
 import typer
 
 import stack
+from generator.cli import generate, replay
 from pipeline import deploy
 from pipeline.sqlfiles import SQL_ROOT, SqlFileError, job_names
 from sqlcheck.lineage import column_lineage
@@ -23,6 +24,8 @@ from stack.config import ConfigError, load_config
 ERRORS = (ConfigError, SqlFileError, stack.StackError)
 
 app = typer.Typer(add_completion=False, no_args_is_help=True, help=__doc__)
+app.command()(generate)
+app.command()(replay)
 
 
 def _fail(message: str) -> None:
@@ -203,6 +206,17 @@ def stop(
         for name, job_id in _active_ids(jobs):
             location = deploy.stop_with_savepoint(config, job_id)
             typer.echo(f"{name}: stopped {job_id}, savepoint {location}")
+    except ERRORS as error:
+        _fail(str(error))
+
+
+@app.command()
+def demo() -> None:
+    """Everything end to end: stack up, jobs deployed, shoppers simulated, gold read back."""
+    from pipeline import demo as demo_run
+
+    try:
+        demo_run.run(load_config(), log=typer.echo)
     except ERRORS as error:
         _fail(str(error))
 
