@@ -1,0 +1,172 @@
+"""Benchmark the streaming pipeline on the local stack (both jobs running, broker and generator on
+the same 2-core machine):
+
+1. catch-up throughput: N simulated records are put in a fresh topic first, then both jobs start
+   and we time how long the silver_gold source takes to read them all (Flink's own numRecordsOut
+   of the source vertex) — the highest rate the pipeline sustains, since the backlog never runs dry;
+2. latency at a steady rate: the generator sends records with event time = now, and the lake is
+   polled; a row's latency is when its Parquet file became visible minus its event_at (silver), or
+   minus its window_end (gold). Files become visible on checkpoints, so the checkpoint interval is
+   part of the figure — printed with it.
+
+    python bench/bench_pipeline.py --records 1000000 --rate 5000 --seconds 60
+
+Prints figures; asserts nothing.
+"""
+
+from __future__ import annotations
+
+import argparse
+import statistics
+import sys
+import threading
+import time
+import uuid
+from datetime import UTC, datetime
+from pathlib import Path
+
+import duckdb
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+import stack
+from generator.model import GeneratorConfig
+from generator.produce import DeliveryStats, KafkaSettings, open_producer, send_records
+from generator.simulate import simulate
+from pipeline import deploy
+from stack import kafka
+from stack.config import Config, load_config
+
+
+def _config(tag: str, lake_root: Path, checkpoint_interval: str) -> Config:
+    topic = f"bench-{tag}-{uuid.uuid4().hex[:6]}"
+    return load_config(
+        kafka_topic=topic,
+        deployment=topic,
+        lake_root=str(lake_root / topic),
+        checkpoint_interval=checkpoint_interval,
+    )
+
+
+def _produce(config: Config, records, count: int | None, rate: float, seconds: float | None):
+    stats = DeliveryStats()
+    settings = KafkaSettings(bootstrap_servers=config.bootstrap_servers, topic=config.kafka_topic)
+    producer = open_producer(settings, stats)
+    return send_records(
+        producer,
+        stats,
+        records,
+        config.kafka_topic,
+        count=count,
+        rate=rate,
+        duration_s=seconds,
+        log=lambda _message: None,
+    )
+
+
+def _source_records_read(config: Config, job_id: str) -> int:
+    job = deploy._rest(config, "GET", f"/jobs/{job_id}")
+    source = job["vertices"][0]
+    return int(source["metrics"]["write-records"])
+
+
+def catch_up(config: Config, records: int) -> None:
+    kafka.ensure_topic(config)
+    generator = GeneratorConfig(seed=7, start_at=datetime.now(UTC), sim_rate=5_000.0)
+    report = _produce(config, simulate(generator, records), records, 0.0, None)
+    print(
+        f"generator: {report.produced:,} records in {report.elapsed_s:.1f} s "
+        f"({report.produced / report.elapsed_s:,.0f}/s into the local broker)"
+    )
+    job_ids = [deploy.submit(config, job)[0] for job in ("bronze", "silver_gold")]
+    started = time.monotonic()
+    deadline = started + 1_800
+    last = 0
+    while time.monotonic() < deadline:
+        last = _source_records_read(config, job_ids[1])
+        if last >= records:
+            break
+        time.sleep(0.5)
+    elapsed = time.monotonic() - started
+    print(
+        f"catch-up: silver_gold read {last:,} records in {elapsed:.1f} s "
+        f"(includes job start-up) -> {last / elapsed:,.0f} records/s end to end"
+    )
+    for job_id in job_ids:
+        deploy.cancel(config, job_id)
+
+
+def latency(config: Config, rate: float, seconds: float) -> None:
+    kafka.ensure_topic(config)
+    job_ids = [deploy.submit(config, job)[0] for job in ("bronze", "silver_gold")]
+    for job_id in job_ids:
+        deploy.wait_for_state(config, job_id, {"RUNNING"})
+    seen: dict[Path, float] = {}
+    stop = threading.Event()
+
+    def watch() -> None:
+        while not stop.is_set():
+            for path in Path(config.lake_root).glob("*/*/*/part-*"):
+                seen.setdefault(path, time.time())
+            time.sleep(0.2)
+
+    watcher = threading.Thread(target=watch, daemon=True)
+    watcher.start()
+    generator = GeneratorConfig(
+        seed=11, start_at=datetime.now(UTC), sim_rate=rate, late_rate=0.0, malformed_rate=0.0
+    )
+    report = _produce(config, simulate(generator), None, rate, seconds)
+    time.sleep(90)  # let the last windows close and a few checkpoints commit them
+    stop.set()
+    watcher.join()
+    for job_id in job_ids:
+        deploy.cancel(config, job_id)
+
+    connection = duckdb.connect()
+    connection.execute("create table seen (file varchar, seen_at double)")
+    connection.executemany("insert into seen values (?, ?)", [(str(p), t) for p, t in seen.items()])
+    for label, folder, column in (
+        ("event -> silver", "silver/events", "event_at"),
+        ("window end -> gold", "gold/events_per_minute", "window_end"),
+    ):
+        figures = connection.execute(
+            f"""
+            select seen_at - epoch(cast({column} as timestamp)) as latency
+            from read_parquet('{config.lake_root}/{folder}/*/part-*', filename = true) as rows
+            join seen on rows.filename = seen.file
+            """
+        ).fetchall()
+        values = sorted(row[0] for row in figures)
+        if not values:
+            print(f"{label}: no rows")
+            continue
+        p50 = statistics.median(values)
+        p95 = values[int(0.95 * (len(values) - 1))]
+        print(
+            f"{label} latency at {report.produced / report.elapsed_s:,.0f} records/s: "
+            f"p50 {p50:.1f} s, p95 {p95:.1f} s over {len(values):,} rows "
+            f"(checkpoint interval {config.checkpoint_interval})"
+        )
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--records", type=int, default=1_000_000)
+    parser.add_argument("--rate", type=float, default=5_000)
+    parser.add_argument("--seconds", type=float, default=60)
+    parser.add_argument("--checkpoint-interval", default="10 s")
+    parser.add_argument("--lake", type=Path, default=Path(".stack/bench-lake"))
+    args = parser.parse_args(argv)
+    base = load_config()
+    started = stack.up(base)
+    try:
+        catch_up(_config("throughput", args.lake, args.checkpoint_interval), args.records)
+        latency(_config("latency", args.lake, args.checkpoint_interval), args.rate, args.seconds)
+    finally:
+        if started:
+            stack.down(base)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
