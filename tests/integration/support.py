@@ -1,0 +1,34 @@
+"""Helpers the integration tests share (importable because tests/integration is on sys.path)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from pathlib import Path
+
+from generator.ground_truth import GroundTruthWriter
+from generator.model import Record
+from generator.produce import DeliveryStats, KafkaSettings, open_producer, send_records
+from stack.config import Config
+
+
+def produce(config: Config, records: Iterable[Record], ground_truth: Path) -> None:
+    """Send records with the generator's producer and write their ground truth. Small,
+    uncompressed batches: a backlog is then fetched under a thousand records per partition at a
+    time (fetch sizes count compressed bytes), so every partition holds the watermark early."""
+    settings = KafkaSettings(
+        bootstrap_servers=config.bootstrap_servers,
+        topic=config.kafka_topic,
+        batch_size=65_536,
+        compression="none",
+    )
+    stats = DeliveryStats()
+    with GroundTruthWriter(ground_truth) as writer:
+        report = send_records(
+            open_producer(settings, stats),
+            stats,
+            records,
+            config.kafka_topic,
+            ground_truth=writer,
+            log=lambda _message: None,
+        )
+    assert report.ok, report.describe()
