@@ -16,7 +16,7 @@ import typer
 import stack
 from generator.cli import generate, replay
 from pipeline import deploy
-from pipeline.sqlfiles import SQL_ROOT, SqlFileError, job_names
+from pipeline.sqlfiles import SqlFileError, job_names
 from sqlcheck.lineage import column_lineage
 from sqlcheck.lint import format_findings, has_errors, lint_paths
 from stack.config import ConfigError, load_config
@@ -96,7 +96,8 @@ def lint(
 ) -> None:
     """Parse every Flink SQL file and check the pipeline's rules; exit 1 on any error."""
     try:
-        ok = _lint(load_config(), paths or [SQL_ROOT])
+        config = load_config()
+        ok = _lint(config, paths or [config.sql_dir])
     except ERRORS as error:
         _fail(str(error))
     if not ok:
@@ -110,13 +111,13 @@ def lineage(
 ) -> None:
     """Column-level lineage of one column, from the Kafka payload through views to the sink."""
     try:
-        typer.echo(column_lineage(column, paths=[SQL_ROOT]).render())
+        typer.echo(column_lineage(column, paths=[load_config().sql_dir]).render())
     except (KeyError, ValueError) as error:
         _fail(str(error))
 
 
-def _selected(jobs: list[str] | None) -> list[str]:
-    known = job_names()
+def _selected(config, jobs: list[str] | None) -> list[str]:
+    known = job_names(config.sql_dir)
     unknown = sorted(set(jobs or []) - set(known))
     if unknown:
         _fail(f"unknown job(s) {', '.join(unknown)}; jobs are: {', '.join(known)}")
@@ -133,8 +134,8 @@ def submit(
     """Deploy jobs from flink_sql/jobs/ to the session cluster; a running job is not started twice."""
     try:
         config = load_config()
-        selected = _selected(jobs)
-        if not _lint(config, [SQL_ROOT]):
+        selected = _selected(config, jobs)
+        if not _lint(config, [config.sql_dir]):
             _fail("flink_sql has lint errors (above); nothing was deployed")
         for name in selected:
             job_id, started = deploy.submit(config, name, savepoint=from_savepoint)
@@ -162,7 +163,7 @@ def plan(
     """Show what submit would deploy, with Flink's EXPLAIN; deploys nothing."""
     try:
         config = load_config()
-        for name in _selected(jobs):
+        for name in _selected(config, jobs):
             typer.echo(deploy.describe(config, name))
             typer.echo(deploy.explain(config, name))
     except ERRORS as error:
@@ -172,7 +173,7 @@ def plan(
 def _active_ids(jobs: list[str] | None) -> list[tuple[str, str]]:
     config = load_config()
     ids = []
-    for name in _selected(jobs):
+    for name in _selected(config, jobs):
         pipeline_name = deploy.pipeline_name(config, name)
         active = deploy.active_job(config, pipeline_name)
         if active is None:

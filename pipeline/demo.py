@@ -24,7 +24,7 @@ def run(config: Config, log=print) -> None:
     log(f"    Flink web UI: {config.rest_url}")
 
     log("==> 2/4 deploying flink_sql/jobs")
-    for job in job_names():
+    for job in job_names(config.sql_dir):
         job_id, started = deploy.submit(config, job)
         log(f"    {job}: {'submitted' if started else 'already running'} ({job_id})")
 

@@ -119,12 +119,12 @@ def _flink_message(error: Exception) -> str:
 
 
 def pipeline_name(config: Config, job_name: str) -> str:
-    return load_job(job_name, config.sql_params(job_name)).pipeline_name
+    return load_job(job_name, config.sql_params(job_name), config.sql_dir).pipeline_name
 
 
 def describe(config: Config, job_name: str) -> str:
     """What a job deploys: its name in the web UI, settings, DDL files and sinks."""
-    job = load_job(job_name, config.sql_params(job_name))
+    job = load_job(job_name, config.sql_params(job_name), config.sql_dir)
     lines = [f"== job {job.name}: {job.pipeline_name!r} ({job.statement_set.location})"]
     lines += [f"   set {key} = {value}" for key, value in job.settings.items()]
     lines += [f"   {o.kind:<5} {o.name:<40} {o.statement.location}" for o in job.ddl]
@@ -134,7 +134,7 @@ def describe(config: Config, job_name: str) -> str:
 
 def explain(config: Config, job_name: str) -> str:
     """Flink's EXPLAIN of the job's statement set, planned by the client; nothing is deployed."""
-    job = load_job(job_name, config.sql_params(job_name))
+    job = load_job(job_name, config.sql_params(job_name), config.sql_dir)
     environment = _table_environment(config, job)
     statement_set = environment.create_statement_set()
     for insert in job.inserts:
@@ -147,7 +147,7 @@ def explain(config: Config, job_name: str) -> str:
 
 def submit(config: Config, job_name: str, savepoint: str | None = None) -> tuple[str, bool]:
     """Deploy one job unless a job of the same name is active. Returns (job id, started now)."""
-    job = load_job(job_name, config.sql_params(job_name))
+    job = load_job(job_name, config.sql_params(job_name), config.sql_dir)
     running = active_job(config, job.pipeline_name)
     if running is not None:
         return running.job_id, False

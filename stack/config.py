@@ -25,6 +25,8 @@ class ConfigError(ValueError):
 class Config:
     # Where the local stack keeps jars, pids, logs, broker data and checkpoints.
     state_dir: Path = REPO_ROOT / ".stack"
+    # The Flink SQL to deploy: tables/, views/ and jobs/.
+    sql_dir: Path = REPO_ROOT / "flink_sql"
     # Where `make jars` puts the Maven artifacts (flink/ and kafka/).
     jars_dir: Path = REPO_ROOT / ".stack" / "jars"
     # Local stack: every service binds this host only.

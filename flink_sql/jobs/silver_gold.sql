@@ -4,6 +4,8 @@ set 'pipeline.name' = '${deployment}: silver + gold';
 set 'table.local-time-zone' = 'UTC';
 -- Bounds the deduplication state: an event_id is remembered this long after it was last seen.
 set 'table.exec.state.ttl' = '${dedup_state_ttl}';
+-- Plan each shared view once: without it every sink gets its own copy of parse and dedup.
+set 'table.optimizer.reuse-optimize-block-with-digest-enabled' = 'true';
 
 execute statement set
 begin
