@@ -27,6 +27,17 @@ class Product:
     price: float  # unit price, 2 decimals
     url: str  # product page without query string
     category_url: str  # listing page of its category
+    fields: dict[str, str | float] = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        # the product's part of an event payload, built once
+        fields = {
+            "product_id": self.product_id,
+            "category": self.category,
+            "brand": self.brand,
+            "price": self.price,
+        }
+        object.__setattr__(self, "fields", fields)
 
 
 @dataclass(slots=True)
@@ -65,7 +76,7 @@ class GeneratorConfig:
     sim_rate: float = 100.0  # records per simulated second
     partitions: int = 3  # partition count of the topic (explicit-partition duplicates)
     product_count: int = 500
-    known_users: int = 5_000  # customers who visited before the run and may return
+    known_users: int = 50_000  # customers who visited before the run and may return
     returning_rate: float = 0.35  # share of new human sessions by a known (returning) user
     session_gap: timedelta = timedelta(minutes=30)  # min inactivity between a user's sessions
     bot_rate: float = 0.002  # share of new sessions that are bots

@@ -8,11 +8,13 @@ one, so the number of concurrent sessions settles where their events fill the ra
 
 from __future__ import annotations
 
+import bisect
 import heapq
 import math
 import random
 from collections import deque
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
+from typing import TypeVar
 
 import orjson
 
@@ -65,17 +67,25 @@ PURCHASE_AFTER = {
     REMOVE_FROM_CART: 0.20,
     PURCHASE: 0.0,
 }
+BOUNCE_RATE = 0.40  # sessions that end after their landing page
 REMOVE_AFTER_ADD = 0.08
-CART_RATE = 0.12  # add_to_cart after viewing an ordinary product
-CART_TO_PURCHASE = 0.52  # measured share of added products that get bought (calibrates hot)
+CART_RATE = 0.15  # add_to_cart after viewing an ordinary product
+# Purchases per product view divided by the add_to_cart rate, measured over long runs (some
+# views end the session or lead to buying the cart instead; bots never buy). Calibrates the hot
+# product's add_to_cart rate from its target purchase rate.
+PURCHASES_PER_CART_RATE = 0.35
+POPULARITY_EXPONENT = 0.6  # Zipf-like product popularity
 MAX_HUMAN_EVENTS = 60
-THINK_MEDIAN_MS = 9_000.0
+THINK_LOG_MEDIAN = math.log(9_000.0)  # log-normal think time between a user's events (ms)
+THINK_LOG_SIGMA = 0.9
 THINK_MIN_MS = 2_000  # > MAX_DISORDER_MS: an out-of-order shift never reorders a session
 THINK_MAX_MS = 300_000  # well below session_gap
 LANDING_PRODUCT_SHARE = 0.35  # sessions landing on a product page (ads, search results)
 CATEGORY_AFFINITY = 0.6  # product views picked from the category page just browsed
 RECENT_RECORDS = 32  # duplicates re-send one of the last records
 MAX_RETURNING_POOL = 200_000
+
+T = TypeVar("T")
 
 # uuid4 bit surgery on a random 128-bit int
 _UUID_CLEAR = ~((0xF << 76) | (0x3 << 62))
@@ -89,10 +99,13 @@ class Simulation:
     def __init__(self, config: GeneratorConfig) -> None:
         self.config = config
         self.rng = random.Random(config.seed)
+        self._random = self.rng.random
         self.products = build_catalog(config.product_count)
         self.hot_product = self.products[0]
         self._others = self.products[1:]
-        self._others_cum = cumulative([1 / rank**0.9 for rank in range(1, len(self._others) + 1)])
+        self._others_cum = cumulative(
+            [1 / rank**POPULARITY_EXPONENT for rank in range(1, len(self._others) + 1)]
+        )
         self._by_category: dict[str, list[Product]] = {}
         for product in self._others:
             self._by_category.setdefault(product.category_url, []).append(product)
@@ -100,7 +113,7 @@ class Simulation:
         self._devices = _flatten(DEVICES)
         self._browsers = _flatten(BROWSERS)
         self._landing_cum = cumulative([weight for weight, _, _ in LANDINGS])
-        self._hot_cart_rate = min(1.0, config.hot_product_purchase_rate / CART_TO_PURCHASE)
+        self._hot_cart_rate = min(1.0, config.hot_product_purchase_rate / PURCHASES_PER_CART_RATE)
         self.start_ms = to_epoch_ms(config.start_at)
         self._late_by_ms = int(config.late_by.total_seconds() * 1000)
         self._gap_ms = int(config.session_gap.total_seconds() * 1000)
@@ -177,19 +190,22 @@ class Simulation:
         heap = self._heap
         if heap and heap[0][0] <= now:
             session = heap[0][2]
-            event = self._session_event(session, event_at)
-            if self._continues(session):
+            # an out-of-order shift never reorders a session (bots click faster than 2 s)
+            event = self._session_event(session, max(event_at, session.last_event_ms + 1))
+            due = self._next_due(session, now)
+            if due:
                 self._tiebreak += 1
-                heapq.heapreplace(heap, (now + self._think(session), self._tiebreak, session))
+                heapq.heapreplace(heap, (due, self._tiebreak, session))
             else:
                 heapq.heappop(heap)
                 self._retire(session, now)
         else:
             session = self._start_session(now)
             event = self._session_event(session, event_at)
-            if self._continues(session):
+            due = self._next_due(session, now)
+            if due:
                 self._tiebreak += 1
-                heapq.heappush(heap, (now + self._think(session), self._tiebreak, session))
+                heapq.heappush(heap, (due, self._tiebreak, session))
             else:
                 self._retire(session, now)
         return event
@@ -224,26 +240,25 @@ class Simulation:
             returning.pop()
         else:
             user = self._new_user(rng)
-        device = user.device_type if rng.random() < 0.85 else rng.choice(self._devices)
-        browser = user.browser if rng.random() < 0.85 else rng.choice(self._browsers)
+        device = user.device_type if rng.random() < 0.85 else self._pick(self._devices)
+        browser = user.browser if rng.random() < 0.85 else self._pick(self._browsers)
         extra = {"ab_variant": rng.choice(AB_VARIANTS)} if rng.random() < 0.05 else None
         user.session_count += 1
         return Session(self._uuid(), user, device, browser, False, MAX_HUMAN_EVENTS, 0.0, extra)
 
-    def _continues(self, session: Session) -> bool:
+    def _next_due(self, session: Session, now: int) -> int:
+        """When the session's next event is due (after a think time), 0 if it ends now."""
+        random_ = self._random
         session.events_left -= 1
         if session.events_left <= 0:
-            return False
+            return 0
         if session.is_bot:
-            return True
-        return self.rng.random() >= END_AFTER[session.last_event_type]
-
-    def _think(self, session: Session) -> int:
-        rng = self.rng
-        if session.is_bot:
-            return int(session.think_ms * rng.uniform(0.7, 1.3))
-        think = rng.lognormvariate(math.log(THINK_MEDIAN_MS), 0.9)
-        return int(min(max(think, THINK_MIN_MS), THINK_MAX_MS))
+            return now + int(session.think_ms * (0.7 + 0.6 * random_()))
+        end = BOUNCE_RATE if session.event_count == 1 else END_AFTER[session.last_event_type]
+        if random_() < end:
+            return 0
+        think = math.exp(THINK_LOG_MEDIAN + THINK_LOG_SIGMA * self.rng.gauss())
+        return now + int(min(max(think, THINK_MIN_MS), THINK_MAX_MS))
 
     def _retire(self, session: Session, now: int) -> None:
         """A finished human session's user may come back after the inactivity gap."""
@@ -291,7 +306,10 @@ class Simulation:
         referrer = session.last_url
         query = ""
         if first:
-            _, referrer, query = rng.choices(LANDINGS, cum_weights=self._landing_cum)[0]
+            landing_cum = self._landing_cum
+            _, referrer, query = LANDINGS[
+                bisect.bisect(landing_cum, rng.random() * landing_cum[-1])
+            ]
         event = {
             "event_id": self._uuid(),
             "event_type": event_type,
@@ -305,10 +323,7 @@ class Simulation:
             if not query and rng.random() < 0.3:
                 query = "?ref=listing" if session.last_url else "?ref=recommendation"
             page_url = product.url + query
-            event["product_id"] = product.product_id
-            event["category"] = product.category
-            event["brand"] = product.brand
-            event["price"] = product.price
+            event.update(product.fields)
         elif event_type == PAGE_VIEW:
             page_url = self._page_url(session, query)
         elif event_type == ADD_TO_CART:
@@ -320,18 +335,12 @@ class Simulation:
             else:
                 line[1] += quantity
             page_url = session.last_url or product.url
-            event["product_id"] = product.product_id
-            event["category"] = product.category
-            event["brand"] = product.brand
-            event["price"] = product.price
+            event.update(product.fields)
             event["quantity"] = quantity
         elif event_type == REMOVE_FROM_CART:
             product, quantity = session.cart.pop(rng.choice(list(session.cart)))
             page_url = SHOP_URL + "/cart"
-            event["product_id"] = product.product_id
-            event["category"] = product.category
-            event["brand"] = product.brand
-            event["price"] = product.price
+            event.update(product.fields)
             event["quantity"] = quantity
         else:
             event["order"] = {
@@ -368,22 +377,23 @@ class Simulation:
         if last_url is not None and rng.random() < CATEGORY_AFFINITY:
             listing = self._by_category.get(last_url.partition("?")[0])
             if listing:
-                return rng.choice(listing)
-        return rng.choices(self._others, cum_weights=self._others_cum)[0]
+                return self._pick(listing)
+        others_cum = self._others_cum
+        return self._others[bisect.bisect(others_cum, rng.random() * others_cum[-1])]
 
     def _page_url(self, session: Session, query: str) -> str:
         rng = self.rng
         draw = rng.random()
         if session.is_bot:
-            return f"{rng.choice(self._category_urls)}?page={rng.randint(1, 40)}"
+            return f"{self._pick(self._category_urls)}?page={rng.randint(1, 40)}"
         if session.event_count == 0 and draw < 0.5:
             return f"{SHOP_URL}/{query}"
         if draw < 0.75:
-            category_url = rng.choice(self._category_urls)
+            category_url = self._pick(self._category_urls)
             if query:
                 return category_url + query
-            return f"{category_url}?sort={rng.choice(('popular', 'price_asc', 'new'))}"
-        term = rng.choice(SEARCH_TERMS)
+            return f"{category_url}?sort={self._pick(('popular', 'price_asc', 'new'))}"
+        term = self._pick(SEARCH_TERMS)
         return f"{SHOP_URL}/search?q={term}" + (query.replace("?", "&") if query else "")
 
     @staticmethod
@@ -461,10 +471,7 @@ class Simulation:
             }
             page_url = SHOP_URL + "/checkout/confirmation"
         else:
-            event["product_id"] = product.product_id
-            event["category"] = product.category
-            event["brand"] = product.brand
-            event["price"] = product.price
+            event.update(product.fields)
             if event_type != PRODUCT_VIEW:
                 event["quantity"] = 1
         self._add_client_fields(event, user.device_type, user.browser, page_url, None)
@@ -473,14 +480,22 @@ class Simulation:
     # ----------------------------------------------------------------------------- helpers
 
     def _new_user(self, rng: random.Random) -> User:
+        random_ = rng.random
+        devices, browsers = self._devices, self._browsers
         return User(
-            f"U{rng.getrandbits(48):012x}", rng.choice(self._devices), rng.choice(self._browsers)
+            f"U{rng.getrandbits(48):012x}",
+            devices[int(random_() * len(devices))],
+            browsers[int(random_() * len(browsers))],
         )
 
     def _known_users(self, count: int) -> list[User]:
         """The shop's existing customers: the same ids in every run."""
         rng = random.Random(f"customers-{count}")
         return [self._new_user(rng) for _ in range(count)]
+
+    def _pick(self, options: Sequence[T]) -> T:
+        """rng.choice without its rejection sampling (a bias below 1e-12 for our sizes)."""
+        return options[int(self._random() * len(options))]
 
     def _uuid(self) -> str:
         value = "%032x" % ((self.rng.getrandbits(128) & _UUID_CLEAR) | _UUID_SET)

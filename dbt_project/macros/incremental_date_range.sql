@@ -29,16 +29,18 @@
 {% endmacro %}
 
 
-{% macro in_date_range(date_column, date_range, padding_days=0) %}
-    {#- SQL predicate: date_column within date_range, widened by padding_days on both sides. -#}
-    {%- set padding = modules.datetime.timedelta(days=padding_days | int) -%}
+{% macro in_date_range(date_column, date_range, days_before=0, days_after=0) %}
+    {#- SQL predicate: date_column within date_range, widened by days_before / days_after (a model
+        that needs context around its range, like sessionization, reads a little more). -#}
     {%- set conditions = [] -%}
     {%- if date_range.start is not none -%}
-        {%- set start_date = modules.datetime.date.fromisoformat(date_range.start) - padding -%}
+        {%- set start_date = modules.datetime.date.fromisoformat(date_range.start)
+            - modules.datetime.timedelta(days=days_before | int) -%}
         {%- do conditions.append(date_column ~ " >= date '" ~ start_date.isoformat() ~ "'") -%}
     {%- endif -%}
     {%- if date_range.end is not none -%}
-        {%- set end_date = modules.datetime.date.fromisoformat(date_range.end) + padding -%}
+        {%- set end_date = modules.datetime.date.fromisoformat(date_range.end)
+            + modules.datetime.timedelta(days=days_after | int) -%}
         {%- do conditions.append(date_column ~ " <= date '" ~ end_date.isoformat() ~ "'") -%}
     {%- endif -%}
     {{- conditions | join(' and ') if conditions else 'true' -}}

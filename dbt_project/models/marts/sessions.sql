@@ -1,26 +1,84 @@
+{#-
+    Sessionization. A user's session ends after var('session_timeout_minutes') (30) of inactivity:
+    an event at least that long after the user's previous event starts a new session — a gap of
+    exactly 30:00 splits, 29:59 does not. Sessions are ours, independent of the client's session
+    id (compared below), and dated by their first event.
+
+    Incremental by session_date: a run reads var('session_context_days') of events on each side of
+    its date range, so a session that started the evening before is recognised (and left alone) and
+    one running past midnight is kept whole, then keeps the sessions that start inside the range.
+
+    Built in one model rather than an event-level intermediate table: writing a row per event costs
+    more than the whole sessionization (see bench/bench_dbt.py).
+-#}
 {%- set date_range = incremental_date_range('session_date') -%}
 
 with
 
-sessionized_events as (
+events as (
 
-    select * from {{ ref('int_events_sessionized') }}
-    where {{ in_date_range('session_date', date_range) }}
+    select * from {{ ref('stg_lake__events') }}
+    where
+        {{ in_date_range(
+            'event_date',
+            date_range,
+            days_before=var('session_context_days'),
+            days_after=var('session_context_days'),
+        ) }}
+
+),
+
+events_with_previous as (
+
+    select
+        event_id,
+        user_id,
+        client_session_id,
+        event_type,
+        event_at,
+        product_id,
+        category,
+        order_total,
+        device_type,
+        lag(event_at) over (partition by user_id order by event_at) as previous_event_at
+
+    from events
+
+),
+
+events_sessionized as materialized (
+
+    -- Session starts only grow with time, so the latest start so far is the row's session start.
+    select
+        *,
+        max(
+            case
+                when
+                    previous_event_at is null
+                    or event_at >= previous_event_at
+                    + to_minutes({{ var('session_timeout_minutes') }})
+                    then event_at
+            end
+        ) over (
+            partition by user_id
+            order by event_at
+            rows between unbounded preceding and current row
+        ) as session_started_at
+
+    from events_with_previous
 
 ),
 
 sessions_aggregated as (
 
     select
-        session_id,
         user_id,
-        session_date,
-        min(event_at) as started_at,
-        max(event_at) as ended_at,
+        session_started_at,
+        max(event_at) as session_ended_at,
         count(*) as event_count,
-        count(distinct product_id) filter (where event_type = 'product_view')
+        count(distinct case when event_type = 'product_view' then product_id end)
             as viewed_product_count,
-        count(distinct category) filter (where event_type = 'product_view')
+        count(distinct case when event_type = 'product_view' then category end)
             as viewed_category_count,
         count(*) filter (where event_type = 'add_to_cart') as add_to_cart_count,
         count(*) filter (where event_type = 'remove_from_cart') as remove_from_cart_count,
@@ -31,8 +89,8 @@ sessions_aggregated as (
         count(distinct client_session_id) as client_session_count,
         min(client_session_id) as any_client_session_id
 
-    from sessionized_events
-    group by session_id, user_id, session_date
+    from events_sessionized
+    group by user_id, session_started_at
 
 ),
 
@@ -41,23 +99,32 @@ client_sessions_spread as (
     -- client session ids whose events fall into more than one of our sessions
     select client_session_id
 
-    from sessionized_events
+    from events_sessionized
     where client_session_id is not null
     group by client_session_id
-    having min(session_id) <> max(session_id)
+    having
+        min(user_id) <> max(user_id)
+        or min(session_started_at) <> max(session_started_at)
 
 ),
 
 final as (
 
     select
-        sessions_aggregated.session_id,
+        -- A user starts at most one session at a given instant: (user, start) is a stable key.
+        md5(
+            sessions_aggregated.user_id
+            || '|'
+            || strftime(sessions_aggregated.session_started_at, '%Y-%m-%dT%H:%M:%S.%f')
+        ) as session_id,
         sessions_aggregated.user_id,
-        sessions_aggregated.session_date,
-        sessions_aggregated.started_at,
-        sessions_aggregated.ended_at,
-        (epoch_ms(sessions_aggregated.ended_at) - epoch_ms(sessions_aggregated.started_at))
-        / 1000 as duration_seconds,
+        cast(sessions_aggregated.session_started_at as date) as session_date,
+        sessions_aggregated.session_started_at as started_at,
+        sessions_aggregated.session_ended_at as ended_at,
+        (
+            epoch_ms(sessions_aggregated.session_ended_at)
+            - epoch_ms(sessions_aggregated.session_started_at)
+        ) / 1000 as duration_seconds,
         sessions_aggregated.event_count,
         sessions_aggregated.viewed_product_count,
         sessions_aggregated.viewed_category_count,
@@ -80,6 +147,7 @@ final as (
     from sessions_aggregated
     left join client_sessions_spread
         on sessions_aggregated.any_client_session_id = client_sessions_spread.client_session_id
+    where {{ in_date_range('cast(sessions_aggregated.session_started_at as date)', date_range) }}
 
 )
 
