@@ -35,8 +35,11 @@ test: setup
 test-unit: setup
 	$(PY) -m pytest -m "not integration"
 
+# Printed figures, never asserted. Each needs the machine to itself.
 bench: setup
-	$(PY) jobs.py bench
+	$(PY) bench/bench_generator.py
+	$(PY) bench/bench_pipeline.py
+	$(PY) bench/bench_dbt.py --events 1000000 --events 10000000
 
 lint: setup
 	$(VENV)/bin/ruff check .
