@@ -7,10 +7,11 @@ errors become a message on stderr and a non-zero exit code (1 = records not deli
 
 from __future__ import annotations
 
+import dataclasses
 import random
 import sys
+import time
 from collections.abc import Callable, Iterable
-from dataclasses import asdict
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Annotated, Any, NoReturn
@@ -88,7 +89,7 @@ def generate(
     ] = None,
     partitions: Annotated[
         int | None,
-        typer.Option(help="Partitions of the topic (default: asked from Kafka, else 3)."),
+        typer.Option(help="Partitions of the topic (default: asked from Kafka; 3 in a dry run)."),
     ] = None,
     duplicate_rate: Annotated[float, typer.Option(help="Share of exact re-sends.")] = 0.01,
     out_of_order_rate: Annotated[
@@ -123,12 +124,6 @@ def generate(
     if seed is None:
         seed = random.SystemRandom().randrange(2**31)
     start = _parse_start_at(start_at) if start_at else _now_ms()
-    settings = _kafka_settings(bootstrap_servers, topic, compression, linger_ms, batch_size)
-    stats = DeliveryStats()
-    producer = None
-    if not dry_run:
-        producer = _connect(settings, stats)
-        partitions = partitions or _existing_topic_partitions(producer, topic)
     if sim_rate is None:
         sim_rate = rate if rate > 0 else 100.0
     try:
@@ -148,6 +143,14 @@ def generate(
         )
     except ValueError as error:
         _fail(str(error))
+    settings = _kafka_settings(bootstrap_servers, topic, compression, linger_ms, batch_size)
+    stats = DeliveryStats()
+    producer = None
+    if not dry_run:
+        producer = _connect(settings, stats)
+        if partitions is None:
+            partitions = _existing_topic_partitions(producer, topic)
+            config = dataclasses.replace(config, partitions=partitions)
     log_stderr(
         f"generate: seed {seed}, start {format_event_at(to_epoch_ms(start))}, "
         f"{config.sim_rate:g} records per simulated second -> "
@@ -157,7 +160,7 @@ def generate(
     run_info = {
         "source": "simulator",
         "topic": topic,
-        "generator": _jsonable(asdict(config)),
+        "generator": _jsonable(dataclasses.asdict(config)),
         "hot_product_id": simulation.hot_product.product_id,
     }
     report = _run(
@@ -272,6 +275,9 @@ def _run(
                     progress_interval_s=progress_interval,
                     flush_timeout_s=settings.message_timeout_ms / 1000 + 10,
                 )
+    except KeyboardInterrupt:  # a second SIGINT/SIGTERM while producing
+        log_stderr("aborted: records still queued in the producer were dropped")
+        raise typer.Exit(130) from None
     finally:
         if writer is not None:
             writer.close(**summary_extra())
@@ -283,7 +289,8 @@ def _run(
 def _write_only(
     records: Iterable[Record], count: int | None, writer: GroundTruthWriter | None, stop: StopFlag
 ) -> RunReport:
-    report = RunReport()
+    report = RunReport(is_dry_run=True)
+    started = time.monotonic()
     out = sys.stdout.buffer
     for record in records:
         if writer is not None:
@@ -296,6 +303,7 @@ def _write_only(
         if stop() or (count is not None and report.produced >= count):
             break
     out.flush()
+    report.elapsed_s = time.monotonic() - started
     return report
 
 

@@ -67,20 +67,23 @@ class DeliveryStats:
 
     failed: int = 0  # produced but not acknowledged
     rejected: int = 0  # refused by produce() itself
-    errors: list[str] = field(default_factory=list)
+    errors: Counter[str] = field(default_factory=Counter)  # distinct error -> occurrences
     fatal: str | None = None
 
     def on_delivery(self, error: KafkaError | None, _message: object) -> None:
         if error is not None:
             self.failed += 1
-            if len(self.errors) < MAX_ERRORS_KEPT:
-                self.errors.append(str(error))
+            self.note(str(error))
 
     def on_error(self, error: KafkaError) -> None:
         if error.fatal():
             self.fatal = str(error)
-        elif len(self.errors) < MAX_ERRORS_KEPT and error.code() != KafkaError._TRANSPORT:
-            self.errors.append(str(error))
+        elif error.code() != KafkaError._TRANSPORT:  # broker down/up: librdkafka logs those
+            self.note(str(error))
+
+    def note(self, error: str) -> None:
+        if error in self.errors or len(self.errors) < MAX_ERRORS_KEPT:
+            self.errors[error] += 1
 
 
 class StopFlag:
@@ -104,8 +107,9 @@ class RunReport:
     undelivered: int = 0  # records still queued when the flush gave up
     elapsed_s: float = 0.0
     faults: Counter[str] = field(default_factory=Counter)
-    errors: list[str] = field(default_factory=list)
+    errors: Counter[str] = field(default_factory=Counter)
     stopped_by: str | None = None  # signal or fatal error that ended the run early
+    is_dry_run: bool = False  # records were only written out, not sent
 
     @property
     def delivered(self) -> int:
@@ -127,6 +131,10 @@ class RunReport:
     def describe(self) -> str:
         rate = self.produced / self.elapsed_s if self.elapsed_s > 0 else 0.0
         faults = ", ".join(f"{name} {count:,}" for name, count in sorted(self.faults.items()))
+        if self.is_dry_run:
+            return f"wrote {self.produced:,} records ({self.elapsed_s:.1f} s)" + (
+                f"; faults: {faults}" if faults else ""
+            )
         lines = [
             f"sent {self.delivered:,} of {self.produced:,} records in {self.elapsed_s:.1f} s "
             f"({rate:,.0f}/s); failed {self.failed:,}, rejected {self.rejected:,}, "
@@ -134,11 +142,13 @@ class RunReport:
         ]
         if self.stopped_by:
             lines.append(f"stopped early: {self.stopped_by}")
-        lines.extend(f"error: {error}" for error in self.errors)
+        lines.extend(f"error ({count:,}x): {error}" for error, count in self.errors.items())
         return "\n".join(lines)
 
 
-def open_producer(settings: KafkaSettings, stats: DeliveryStats, timeout_s: float = 15.0):
+def open_producer(
+    settings: KafkaSettings, stats: DeliveryStats, timeout_s: float = 10.0
+) -> Producer:
     """A connected producer; KafkaUnavailableError if the brokers don't answer in time."""
     config = settings.producer_config()
     config["on_delivery"] = stats.on_delivery
@@ -211,7 +221,7 @@ def send_records(
     produce = producer.produce
     poll = producer.poll
     write = ground_truth.write if ground_truth is not None else None
-    check_every = 1_000 if rate <= 0 else max(1, min(1_000, int(rate / 200)))
+    check_every = 100 if rate <= 0 else max(1, min(100, int(rate / 200)))
     started = time.monotonic()
     deadline = started + duration_s if duration_s is not None else None
     next_progress = started + progress_interval_s
@@ -232,8 +242,7 @@ def send_records(
                 poll(0.05)
             except KafkaException as error:  # rejected locally, e.g. an unknown partition
                 stats.rejected += 1
-                if len(stats.errors) < MAX_ERRORS_KEPT:
-                    stats.errors.append(str(error.args[0]))
+                stats.note(str(error.args[0]))
                 sent = False
                 break
         if not sent:
@@ -263,7 +272,7 @@ def send_records(
     report.elapsed_s = time.monotonic() - started
     report.failed = stats.failed
     report.rejected = stats.rejected
-    report.errors = list(stats.errors)
+    report.errors = Counter(stats.errors)
     return report
 
 

@@ -140,11 +140,17 @@ def replay_records(
         if limit is not None and row_number > limit:
             return
         if first_ms is None:
-            first_ms = parse_event_time(line[0])
+            try:
+                first_ms = parse_event_time(line[0])
+            except (ValueError, IndexError) as error:
+                raise ValueError(f"{path}: data row 1: {error}") from error
             if shift_to_ms is not None:
                 shift_ms = shift_to_ms - first_ms
             started = clock()
-        event_ms, event = row_to_event(row_number, line, shift_ms)
+        try:
+            event_ms, event = row_to_event(row_number, line, shift_ms)
+        except ValueError as error:  # wrong column count, unreadable time or price
+            raise ValueError(f"{path}: data row {row_number}: {error}") from error
         if speedup > 0:
             due = started + (event_ms - shift_ms - first_ms) / 1000 / speedup
             while (wait := due - clock()) > 0:
