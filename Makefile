@@ -55,4 +55,4 @@ status:
 	$(PY) jobs.py status
 
 clean: down
-	rm -rf .stack lake warehouse
+	rm -rf .stack lake clickstream.duckdb

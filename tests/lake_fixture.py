@@ -37,7 +37,11 @@ import duckdb
 Row = dict[str, Any]
 
 KAFKA_TOPIC = "clickstream.events"
+# Flink's defaults (README: bot_events_per_minute, high_value_price, hilc_*).
 BOT_EVENTS_PER_WINDOW = 50
+HIGH_VALUE_PRICE = Decimal("500")
+HILC_MIN_VIEWS = 20
+HILC_MAX_CONVERSION_RATE = 0.02
 
 
 @dataclass(frozen=True)
@@ -77,7 +81,6 @@ LAKE_TABLES: dict[str, LakeTable] = {
             "price": "DECIMAL(12, 2)",
             "quantity": "INTEGER",
             "order_id": "VARCHAR",
-            "order_total": "DECIMAL(12, 2)",
             "item_count": "INTEGER",
             "device_type": "VARCHAR",
             "browser": "VARCHAR",
@@ -212,9 +215,11 @@ def event(
     ingested_at: datetime | str | None = None,
     ingest_delay: timedelta = timedelta(seconds=2),
 ) -> Row:
-    """A silver event row; event_date, event_hour, URL parts and ingested_at are derived here."""
+    """A silver event row; event_date, event_hour, URL parts, is_high_value and ingested_at are
+    derived here."""
     at = as_datetime(event_at)
     page_url = f"https://shop.example.com{page_path}"
+    price = None if price is None else Decimal(price)
     return {
         "event_id": event_id,
         "event_type": event_type,
@@ -224,10 +229,9 @@ def event(
         "product_id": product_id,
         "category": category,
         "brand": brand,
-        "price": None if price is None else Decimal(price),
+        "price": price,
         "quantity": quantity,
         "order_id": None,
-        "order_total": None,
         "item_count": None,
         "device_type": device_type,
         "browser": browser,
@@ -235,7 +239,7 @@ def event(
         "url_domain": "shop.example.com",
         "url_path": page_path,
         "referrer": referrer,
-        "is_high_value": False,
+        "is_high_value": price is not None and price >= HIGH_VALUE_PRICE,
         "event_date": at.date(),
         "event_hour": at.hour,
         "kafka_partition": 0,
@@ -253,7 +257,8 @@ def purchase(
     **event_fields: Any,
 ) -> tuple[Row, list[Row]]:
     """A purchase event and its order items; ``lines`` are (product_id, category, quantity,
-    unit_price). order_total, item_count and is_high_value are derived from the lines."""
+    unit_price). item_count and is_high_value are derived from the lines; the order's total is
+    not a silver column (it is the sum of the items' line_total)."""
     at = as_datetime(event_at)
     items = [
         {
@@ -272,19 +277,15 @@ def purchase(
         for number, (product_id, category, quantity, unit_price) in enumerate(lines, start=1)
     ]
     row = event(event_id, "purchase", at, user_id, page_path="/checkout/complete", **event_fields)
-    order_total = sum((item["line_total"] for item in items), Decimal("0.00"))
     row.update(
         order_id=order_id,
-        order_total=order_total,
         item_count=len(items),
-        is_high_value=order_total >= 500,
+        is_high_value=any(item["unit_price"] >= HIGH_VALUE_PRICE for item in items),
     )
     return row, items
 
 
-def quarantined(
-    raw_payload: str, reason: str, ingested_at: datetime | str
-) -> Row:
+def quarantined(raw_payload: str, reason: str, ingested_at: datetime | str) -> Row:
     """A quarantine row (kafka_partition/offset assigned by write_lake)."""
     at = as_datetime(ingested_at)
     return {
@@ -372,46 +373,48 @@ def _window(start: datetime) -> Row:
     return {"window_start": start, "window_end": start + timedelta(minutes=1)}
 
 
-def derive_gold(
-    events: Sequence[Row], order_items: Sequence[Row]
-) -> dict[str, list[Row]]:
-    """Every gold table over 1-minute tumbling windows, recomputed from silver rows.
-
-    Definitions (the fixture's reading of docs/lake.md): items_sold = sum of quantity; a product's
-    purchase_count = order lines of it; conversion_rate = purchase_count / view_count (0 without
-    views); high interest / low conversion = at least 10 views and conversion below 5 %.
+def derive_gold(events: Sequence[Row], order_items: Sequence[Row]) -> dict[str, list[Row]]:
+    """Every gold table over 1-minute tumbling windows, recomputed from silver rows the way
+    flink_sql/views/ defines them: orders, revenue and device purchases from order items (the
+    device of their purchase event); items_sold = sum of quantity; a missing category is
+    'unknown'; a product's purchase_count counts its order lines; conversion_rate =
+    purchase_count / view_count (null without views); high interest / low conversion = at least
+    HILC_MIN_VIEWS views and a conversion rate below HILC_MAX_CONVERSION_RATE.
     """
     events_per_minute: dict[tuple, int] = defaultdict(int)
-    orders: dict[datetime, list[Decimal]] = defaultdict(list)
+    orders: dict[datetime, set[str]] = defaultdict(set)
+    revenue: dict[datetime, Decimal] = defaultdict(Decimal)
     by_category: dict[tuple, list] = defaultdict(lambda: [0, Decimal("0.00")])
     users: dict[datetime, set[str]] = defaultdict(set)
-    by_device: dict[tuple, list] = defaultdict(lambda: [0, Decimal("0.00")])
+    device_orders: dict[tuple, set[str]] = defaultdict(set)
+    device_revenue: dict[tuple, Decimal] = defaultdict(Decimal)
     per_user: dict[tuple, int] = defaultdict(int)
     per_product: dict[tuple, list[int]] = defaultdict(lambda: [0, 0, 0])
+    device_of = {row["event_id"]: row["device_type"] for row in events}
 
     for row in events:
         start = _minute(row["event_at"])
         events_per_minute[start, row["event_type"]] += 1
         users[start].add(row["user_id"])
         per_user[start, row["user_id"]] += 1
-        if row["event_type"] == "purchase":
-            orders[start].append(row["order_total"])
-            device = by_device[start, row["device_type"]]
-            device[0] += 1
-            device[1] += row["order_total"]
-        elif row["event_type"] == "product_view":
+        if row["event_type"] == "product_view":
             per_product[start, row["product_id"]][0] += 1
         elif row["event_type"] == "add_to_cart":
             per_product[start, row["product_id"]][1] += 1
     for item in order_items:
         start = _minute(item["event_at"])
-        category = by_category[start, item["category"]]
+        device = device_of[item["event_id"]]
+        orders[start].add(item["order_id"])
+        revenue[start] += item["line_total"]
+        category = by_category[start, item["category"] or "unknown"]
         category[0] += item["quantity"]
         category[1] += item["line_total"]
+        device_orders[start, device].add(item["order_id"])
+        device_revenue[start, device] += item["line_total"]
         per_product[start, item["product_id"]][2] += 1
 
-    def conversion(views: int, purchases: int) -> float:
-        return purchases / views if views else 0.0
+    def conversion(views: int, purchases: int) -> float | None:
+        return purchases / views if views else None
 
     return {
         "gold/events_per_minute": [
@@ -419,19 +422,24 @@ def derive_gold(
             for (start, event_type), count in events_per_minute.items()
         ],
         "gold/revenue_per_window": [
-            {**_window(start), "order_count": len(totals), "revenue": sum(totals)}
-            for start, totals in orders.items()
+            {**_window(start), "order_count": len(order_ids), "revenue": revenue[start]}
+            for start, order_ids in orders.items()
         ],
         "gold/revenue_by_category_per_window": [
-            {**_window(start), "category": category, "items_sold": sold, "revenue": revenue}
-            for (start, category), (sold, revenue) in by_category.items()
+            {**_window(start), "category": category, "items_sold": sold, "revenue": total}
+            for (start, category), (sold, total) in by_category.items()
         ],
         "gold/active_users_per_window": [
             {**_window(start), "active_users": len(user_ids)} for start, user_ids in users.items()
         ],
         "gold/purchases_by_device_per_window": [
-            {**_window(start), "device_type": device, "purchase_count": count, "revenue": revenue}
-            for (start, device), (count, revenue) in by_device.items()
+            {
+                **_window(start),
+                "device_type": device,
+                "purchase_count": len(order_ids),
+                "revenue": device_revenue[start, device],
+            }
+            for (start, device), order_ids in device_orders.items()
         ],
         "gold/bot_suspects": [
             {**_window(start), "user_id": user_id, "event_count": count}
@@ -446,8 +454,8 @@ def derive_gold(
                 "cart_count": carts,
                 "purchase_count": purchases,
                 "conversion_rate": conversion(views, purchases),
-                "is_high_interest_low_conversion": views >= 10
-                and conversion(views, purchases) < 0.05,
+                "is_high_interest_low_conversion": views >= HILC_MIN_VIEWS
+                and purchases / views < HILC_MAX_CONVERSION_RATE,
             }
             for (start, product_id), (views, carts, purchases) in per_product.items()
         ],
@@ -562,7 +570,7 @@ def small_hand_checked_lake(root: Path) -> None:
     - u3 (tablet) page-views at 08:45 and views p2 at 09:00 and at 09:29:59 (29:59 after: same
       session), then a lone page view at 11:00 (a single-event session).
     - u4 (desktop, no client session id) views p3 and p4, carts both, and buys both in order o3
-      (2 x 80.00 + 500.00 = 660.00).
+      (2 x 80.00 + 500.00 = 660.00; a high-value purchase).
     - u5 (mobile) page-views at 15:00 and at 23:59:59 on day 1; the second event is ingested on
       day 2 (00:00:03).
     - u6 (mobile) views, carts and removes p4 on day 2, and never buys.
@@ -614,9 +622,13 @@ def small_hand_checked_lake(root: Path) -> None:
         event("e08", "product_view", f"{DAY_1} 23:55:00", "u2", **p1, **u2),
         event("e20", "page_view", f"{DAY_1} 15:00:00", "u5", **u5),
         event(
-            "e21", "page_view", f"{DAY_1} 23:59:59", "u5",
-            ingested_at=f"{DAY_2} 00:00:03", **u5,
-        ),  # fmt: skip
+            "e21",
+            "page_view",
+            f"{DAY_1} 23:59:59",
+            "u5",
+            ingested_at=f"{DAY_2} 00:00:03",
+            **u5,
+        ),
         # day 2
         event("e09", "add_to_cart", f"{DAY_2} 00:10:00", "u2", quantity=2, **p1, **u2),
         event("e10", "remove_from_cart", f"{DAY_2} 00:15:00", "u2", quantity=1, **p1, **u2),
@@ -659,8 +671,14 @@ def hand_checked_next_day(root: Path) -> None:
         event("e32", "product_view", f"{DAY_3} 08:01:00", "u7", **phone, **u7),
         event("e33", "add_to_cart", f"{DAY_3} 08:02:00", "u7", quantity=1, **phone, **u7),
         event(
-            "e34", "product_view", f"{DAY_3} 09:00:00", "u1",
-            product_id="p2", category="home.kitchen", price="30.00", session_id="s8",
-        ),  # fmt: skip
+            "e34",
+            "product_view",
+            f"{DAY_3} 09:00:00",
+            "u1",
+            product_id="p2",
+            category="home.kitchen",
+            price="30.00",
+            session_id="s8",
+        ),
     ]
     write_lake(root, events, first_offset=1000)

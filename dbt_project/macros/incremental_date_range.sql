@@ -45,3 +45,15 @@
     {%- endif -%}
     {{- conditions | join(' and ') if conditions else 'true' -}}
 {% endmacro %}
+
+
+{% macro delete_rebuilt_dates(date_column) %}
+    {#- Pre-hook of the date-partitioned marts (incremental_strategy append): on an incremental run,
+        delete every row of the date range being rebuilt, so the run replaces the range as a whole —
+        also dates that no longer have any rows. Renders nothing on a first build or full refresh.
+        The model's SQL was compiled before this runs, so both see the same range. -#}
+    {%- if execute and is_incremental() -%}
+        delete from {{ this }}
+        where {{ in_date_range(date_column, incremental_date_range(date_column)) }}
+    {%- endif -%}
+{% endmacro %}

@@ -59,11 +59,10 @@ quarantine_counted as (
 
     select
         ingested_date,
-        count(*) as quarantined_record_count,
-        {%- for reason in var('quarantine_reasons') %}
-        count(*) filter (where reason = '{{ reason }}') as quarantined_{{ reason }}_count
-        {{- "," if not loop.last }}
-        {%- endfor %}
+        {% for reason in var('quarantine_reasons') %}
+        count(*) filter (where reason = '{{ reason }}') as quarantined_{{ reason }}_count,
+        {% endfor %}
+        count(*) as quarantined_record_count
 
     from quarantine_events
     group by ingested_date
@@ -105,10 +104,10 @@ final as (
         - coalesce(silver_counted.silver_event_count, 0)
         - coalesce(quarantine_counted.quarantined_record_count, 0)
         - coalesce(late_counted.late_event_count, 0) as duplicate_record_count,
-        {%- for reason in var('quarantine_reasons') %}
+        {% for reason in var('quarantine_reasons') %}
         coalesce(quarantine_counted.quarantined_{{ reason }}_count, 0)
             as quarantined_{{ reason }}_count,
-        {%- endfor %}
+        {% endfor %}
         (
             coalesce(bronze_counted.bronze_record_count, 0)
             - coalesce(silver_counted.silver_event_count, 0)

@@ -24,7 +24,9 @@ product_events_counted as (
         arg_max(category, event_at) as category,
         arg_max(brand, event_at) as brand,
         count(*) filter (where event_type = 'product_view') as view_count,
-        count(distinct user_id) filter (where event_type = 'product_view') as viewer_count,
+        -- cheaper than count(distinct ...) on many small groups; list_distinct drops nulls
+        len(list_distinct(list(user_id) filter (where event_type = 'product_view')))
+            as viewer_count,
         count(*) filter (where event_type = 'add_to_cart') as add_to_cart_count,
         count(*) filter (where event_type = 'remove_from_cart') as remove_from_cart_count
 
@@ -41,7 +43,7 @@ product_orders_counted as (
         product_id,
         arg_max(category, event_at) as category,
         arg_max(brand, event_at) as brand,
-        count(distinct order_id) as order_count,
+        len(list_distinct(list(order_id))) as order_count,
         sum(quantity) as units_sold,
         sum(line_total) as revenue
 

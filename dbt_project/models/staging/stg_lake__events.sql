@@ -22,7 +22,6 @@ renamed as (
         cast(brand as varchar) as brand,
         cast(price as decimal(12, 2)) as price,
         cast(quantity as integer) as quantity,
-        cast(order_total as decimal(12, 2)) as order_total,
         cast(item_count as integer) as item_count,
         cast(is_high_value as boolean) as is_high_value,
 

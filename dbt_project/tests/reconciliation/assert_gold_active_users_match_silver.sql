@@ -1,0 +1,58 @@
+-- Flink's gold active_users_per_window agrees with the distinct users of silver events per
+-- window, over the span gold covers. Returns the windows that disagree.
+
+with
+
+gold_windows as (
+
+    select * from {{ ref('stg_lake__gold_active_users_per_window') }}
+
+),
+
+events as (
+
+    select * from {{ ref('stg_lake__events') }}
+
+),
+
+gold_span as (
+
+    select
+        min(window_start) as first_window_start,
+        max(window_start) as last_window_start
+
+    from gold_windows
+
+),
+
+silver_windows as (
+
+    select
+        time_bucket(to_minutes({{ var('gold_window_minutes') }}), events.event_at) as window_start,
+        count(distinct events.user_id) as active_user_count
+
+    from events
+    inner join gold_span
+        on
+            events.event_at >= gold_span.first_window_start
+            and events.event_at
+            < gold_span.last_window_start + to_minutes({{ var('gold_window_minutes') }})
+    group by all
+
+),
+
+compared as (
+
+    select
+        coalesce(gold_windows.window_start, silver_windows.window_start) as window_start,
+        gold_windows.active_user_count as gold_active_user_count,
+        silver_windows.active_user_count as silver_active_user_count
+
+    from gold_windows
+    full outer join silver_windows
+        on gold_windows.window_start = silver_windows.window_start
+
+)
+
+select * from compared
+where gold_active_user_count is distinct from silver_active_user_count

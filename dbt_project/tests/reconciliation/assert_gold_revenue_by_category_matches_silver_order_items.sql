@@ -1,0 +1,69 @@
+-- Flink's gold revenue_by_category_per_window agrees with silver order items per window and
+-- category ('unknown' when missing): units sold (sum of quantity) and line totals. Checked over
+-- the span gold covers; returns the windows and categories that disagree.
+
+with
+
+gold_windows as (
+
+    select * from {{ ref('stg_lake__gold_revenue_by_category_per_window') }}
+
+),
+
+order_items as (
+
+    select * from {{ ref('stg_lake__order_items') }}
+
+),
+
+gold_span as (
+
+    select
+        min(window_start) as first_window_start,
+        max(window_start) as last_window_start
+
+    from gold_windows
+
+),
+
+silver_windows as (
+
+    select
+        time_bucket(to_minutes({{ var('gold_window_minutes') }}), order_items.event_at)
+            as window_start,
+        coalesce(order_items.category, 'unknown') as category,
+        sum(order_items.quantity) as items_sold,
+        sum(order_items.line_total) as revenue
+
+    from order_items
+    inner join gold_span
+        on
+            order_items.event_at >= gold_span.first_window_start
+            and order_items.event_at
+            < gold_span.last_window_start + to_minutes({{ var('gold_window_minutes') }})
+    group by all
+
+),
+
+compared as (
+
+    select
+        coalesce(gold_windows.window_start, silver_windows.window_start) as window_start,
+        coalesce(gold_windows.category, silver_windows.category) as category,
+        gold_windows.items_sold as gold_items_sold,
+        silver_windows.items_sold as silver_items_sold,
+        gold_windows.revenue as gold_revenue,
+        silver_windows.revenue as silver_revenue
+
+    from gold_windows
+    full outer join silver_windows
+        on
+            gold_windows.window_start = silver_windows.window_start
+            and gold_windows.category = silver_windows.category
+
+)
+
+select * from compared
+where
+    gold_items_sold is distinct from silver_items_sold
+    or gold_revenue is distinct from silver_revenue

@@ -1,0 +1,64 @@
+-- Flink's gold revenue_per_window agrees with silver orders: per window, the number of orders
+-- and the sum of their line totals. Checked over the span gold covers; returns the windows that
+-- disagree.
+
+with
+
+gold_windows as (
+
+    select * from {{ ref('stg_lake__gold_revenue_per_window') }}
+
+),
+
+orders as (
+
+    select * from {{ ref('int_orders_aggregated') }}
+
+),
+
+gold_span as (
+
+    select
+        min(window_start) as first_window_start,
+        max(window_start) as last_window_start
+
+    from gold_windows
+
+),
+
+silver_windows as (
+
+    select
+        time_bucket(to_minutes({{ var('gold_window_minutes') }}), orders.event_at) as window_start,
+        count(*) as order_count,
+        sum(orders.order_total) as revenue
+
+    from orders
+    inner join gold_span
+        on
+            orders.event_at >= gold_span.first_window_start
+            and orders.event_at
+            < gold_span.last_window_start + to_minutes({{ var('gold_window_minutes') }})
+    group by all
+
+),
+
+compared as (
+
+    select
+        coalesce(gold_windows.window_start, silver_windows.window_start) as window_start,
+        gold_windows.order_count as gold_order_count,
+        silver_windows.order_count as silver_order_count,
+        gold_windows.revenue as gold_revenue,
+        silver_windows.revenue as silver_revenue
+
+    from gold_windows
+    full outer join silver_windows
+        on gold_windows.window_start = silver_windows.window_start
+
+)
+
+select * from compared
+where
+    gold_order_count is distinct from silver_order_count
+    or gold_revenue is distinct from silver_revenue

@@ -1,0 +1,365 @@
+"""The dbt marts, built by the real `dbt build` over the small hand-checked lake of
+``lake_fixture.small_hand_checked_lake`` (read its docstring for the story of each user).
+
+Expected values are worked out by hand from that story, not by re-running the models' SQL.
+One build is shared by the value tests; the incremental tests work on a copy of it.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+from dataclasses import dataclass
+from datetime import date, datetime
+from decimal import Decimal
+from pathlib import Path
+
+import duckdb
+import pytest
+from lake_fixture import (
+    DAY_1,
+    DAY_2,
+    hand_checked_next_day,
+    small_hand_checked_lake,
+    write_table,
+)
+
+DBT_PROJECT = Path(__file__).resolve().parents[1] / "dbt_project"
+MARTS = ("sessions", "funnel_daily", "user_funnel", "product_performance", "data_quality_daily")
+# Small thresholds so the tiny lake has a high-interest, low-conversion product-day.
+FLAG_VARS = {"high_interest_min_views": 2, "low_conversion_max_rate": 0.25}
+
+D1, D2, D3 = date(2024, 3, 1), date(2024, 3, 2), date(2024, 3, 3)
+
+
+def at(day: date, clock: str) -> datetime:
+    return datetime.fromisoformat(f"{day.isoformat()} {clock}")
+
+
+@dataclass
+class Warehouse:
+    """A lake and the DuckDB warehouse dbt builds from it, side by side under ``root``."""
+
+    root: Path
+
+    @property
+    def lake(self) -> Path:
+        return self.root / "lake"
+
+    @property
+    def database(self) -> Path:
+        return self.root / "clickstream.duckdb"
+
+    def dbt(self, *args: str, vars: dict | None = None, expect_success: bool = True):
+        """Run dbt in dbt_project/ against this lake; fails the test when dbt fails (or, with
+        expect_success=False, when it succeeds)."""
+        all_vars = {**FLAG_VARS, **(vars or {})}
+        command = [
+            str(Path(sys.executable).with_name("dbt")),
+            *args,
+            "--profiles-dir", str(DBT_PROJECT),
+            "--vars", str(all_vars),
+        ]  # fmt: skip
+        env = {
+            **os.environ,
+            "LAKE_ROOT": str(self.lake),
+            "DBT_DUCKDB_PATH": str(self.database),
+            "DBT_TARGET_PATH": str(self.root / "target"),
+            "DBT_LOG_PATH": str(self.root / "logs"),
+            "DBT_SEND_ANONYMOUS_USAGE_STATS": "false",
+        }
+        result = subprocess.run(
+            command, cwd=DBT_PROJECT, env=env, capture_output=True, text=True, timeout=300
+        )
+        output = result.stdout + result.stderr
+        if expect_success and result.returncode != 0:
+            pytest.fail(f"dbt {' '.join(args)} failed:\n{output[-6000:]}")
+        if not expect_success and result.returncode == 0:
+            pytest.fail(f"dbt {' '.join(args)} succeeded, expected a failure:\n{output[-3000:]}")
+        return output
+
+    def query(self, sql: str) -> list[tuple]:
+        # Open and close per query: a DuckDB file open here would lock dbt out.
+        with duckdb.connect(str(self.database), read_only=True) as con:
+            return con.execute(sql).fetchall()
+
+    def rows(self, table: str, columns: str = "*") -> list[tuple]:
+        return self.query(f"select {columns} from {table} order by all")
+
+    def marts(self) -> dict[str, list[tuple]]:
+        return {mart: self.rows(mart) for mart in MARTS}
+
+    def compiled(self, model: str) -> str:
+        path = self.root / "target" / "compiled" / "clickstream" / "models" / "marts"
+        return (path / f"{model}.sql").read_text()
+
+    def copy(self, root: Path) -> Warehouse:
+        shutil.copytree(self.lake, root / "lake")
+        shutil.copy(self.database, root / "clickstream.duckdb")
+        return Warehouse(root)
+
+
+@pytest.fixture(scope="module")
+def built(tmp_path_factory) -> Warehouse:
+    warehouse = Warehouse(tmp_path_factory.mktemp("hand_checked"))
+    small_hand_checked_lake(warehouse.lake)
+    warehouse.dbt("build")
+    return warehouse
+
+
+# --- the fixture itself --------------------------------------------------------------------------
+
+
+def test_lake_files_are_named_like_flinks(tmp_path):
+    small_hand_checked_lake(tmp_path)
+    files = sorted(path.relative_to(tmp_path) for path in tmp_path.rglob("*") if path.is_file())
+    finished = [path for path in files if not path.name.startswith(".")]
+    assert finished and all(
+        path.name.startswith("part-") and path.name.endswith("-0") and "." not in path.name
+        for path in finished
+    )
+    assert {path.parts[:2] for path in finished} >= {
+        ("bronze", "events"), ("silver", "events"), ("silver", "order_items"),
+        ("quarantine", "events"), ("late", "events"), ("gold", "events_per_minute"),
+    }  # fmt: skip
+    assert all(path.parts[2].startswith("dt=") for path in finished)
+    hidden = [path for path in files if path.name.startswith(".")]
+    assert {str(path.parent) for path in hidden} == {
+        f"silver/events/dt={DAY_2}",
+        f"gold/bot_suspects/dt={DAY_2}",
+    }
+    assert all(path.name.endswith(".inprogress") for path in hidden)
+
+
+# --- mart values ---------------------------------------------------------------------------------
+
+SESSION_COLUMNS = """
+    user_id, session_date, started_at, ended_at, duration_seconds, event_count,
+    viewed_product_count, viewed_category_count, add_to_cart_count, remove_from_cart_count,
+    purchase_count, revenue, device_type, is_converted, client_session_count,
+    is_client_session_match
+"""
+
+
+def test_sessions_split_after_30_minutes_of_inactivity(built):
+    d = Decimal
+    assert built.rows("sessions", SESSION_COLUMNS) == [
+        # u1: 10:20 -> 10:50 is a gap of exactly 30 minutes, so two sessions; the client kept s1.
+        ("u1", D1, at(D1, "10:00:00"), at(D1, "10:20:00"), 1200.0, 4, 1, 1, 1, 0, 1, d("200.00"),
+         "desktop", True, 1, False),
+        ("u1", D1, at(D1, "10:50:00"), at(D1, "10:55:00"), 300.0, 2, 1, 1, 0, 0, 0, d("0.00"),
+         "desktop", False, 1, False),
+        # u2: one session across midnight, dated by its start.
+        ("u2", D1, at(D1, "23:50:00"), at(D2, "00:20:00"), 1800.0, 5, 1, 1, 1, 1, 1, d("200.00"),
+         "mobile", True, 1, True),
+        # u3: 08:45, 09:00, 09:29:59 (a gap of 29:59 stays), then a lone event at 11:00.
+        ("u3", D2, at(D2, "08:45:00"), at(D2, "09:29:59"), 2699.0, 3, 1, 1, 0, 0, 0, d("0.00"),
+         "tablet", False, 1, True),
+        ("u3", D2, at(D2, "11:00:00"), at(D2, "11:00:00"), 0.0, 1, 0, 0, 0, 0, 0, d("0.00"),
+         "tablet", False, 1, True),
+        # u4 sent no client session id.
+        ("u4", D2, at(D2, "12:00:00"), at(D2, "12:04:00"), 240.0, 5, 2, 2, 2, 0, 1, d("660.00"),
+         "desktop", True, 0, False),
+        # u5: two single-event sessions on day 1; the client's s5 spans both.
+        ("u5", D1, at(D1, "15:00:00"), at(D1, "15:00:00"), 0.0, 1, 0, 0, 0, 0, 0, d("0.00"),
+         "mobile", False, 1, False),
+        ("u5", D1, at(D1, "23:59:59"), at(D1, "23:59:59"), 0.0, 1, 0, 0, 0, 0, 0, d("0.00"),
+         "mobile", False, 1, False),
+        ("u6", D2, at(D2, "14:00:00"), at(D2, "14:02:00"), 120.0, 3, 1, 1, 1, 1, 0, d("0.00"),
+         "mobile", False, 1, True),
+    ]  # fmt: skip
+
+
+def test_session_ids_are_deterministic_and_unique(built):
+    assert built.query(
+        "select count(*), count(distinct session_id), min(length(session_id)) from sessions"
+    ) == [(9, 9, 32)]
+
+
+def test_funnel_daily_counts_users_through_the_steps_in_order(built):
+    d = Decimal
+    columns = """
+        event_date, device_type, category, product_view_count, add_to_cart_count, order_count,
+        revenue, viewed_user_count, carted_user_count, purchased_user_count, view_to_cart_rate,
+        cart_to_purchase_rate, view_to_purchase_rate
+    """
+    assert built.rows("funnel_daily", columns) == [
+        (D1, "desktop", "electronics.smartphone", 1, 1, 1, d("200.00"), 1, 1, 1, 1.0, 1.0, 1.0),
+        (D1, "desktop", "home.kitchen", 1, 0, 0, d("0.00"), 1, 0, 0, 0.0, None, 0.0),
+        # u2 viewed on day 1 and carted and bought after midnight: a viewer on day 1 only.
+        (D1, "mobile", "electronics.smartphone", 1, 0, 0, d("0.00"), 1, 0, 0, 0.0, None, 0.0),
+        # o3 is split by its items' categories: 160.00 of audio, 500.00 of smartphones.
+        (D2, "desktop", "electronics.audio", 1, 1, 1, d("160.00"), 1, 1, 1, 1.0, 1.0, 1.0),
+        (D2, "desktop", "electronics.smartphone", 1, 1, 1, d("500.00"), 1, 1, 1, 1.0, 1.0, 1.0),
+        # u2's cart and order (no view that day) and u6's view and cart (no order).
+        (D2, "mobile", "electronics.smartphone", 1, 2, 1, d("200.00"), 1, 1, 0, 1.0, 0.0, 0.0),
+        (D2, "tablet", "home.kitchen", 2, 0, 0, d("0.00"), 1, 0, 0, 0.0, None, 0.0),
+    ]  # fmt: skip
+
+
+def test_user_funnel_has_each_users_furthest_stage_and_time_to_it(built):
+    columns = "user_id, furthest_stage, furthest_stage_reached_at, seconds_to_furthest_stage"
+    assert built.rows("user_funnel", columns) == [
+        ("u1", "purchased", at(D1, "10:20:00"), 1200.0),
+        ("u2", "purchased", at(D2, "00:20:00"), 1800.0),
+        ("u3", "viewed_product", at(D2, "09:00:00"), 900.0),
+        ("u4", "purchased", at(D2, "12:04:00"), 240.0),
+        ("u5", "visited", at(D1, "15:00:00"), 0.0),
+        ("u6", "added_to_cart", at(D2, "14:01:00"), 60.0),
+    ]
+
+
+def test_product_performance_flags_high_interest_low_conversion(built):
+    d = Decimal
+    columns = """
+        product_id, event_date, view_count, viewer_count, add_to_cart_count,
+        remove_from_cart_count, order_count, units_sold, revenue, conversion_rate,
+        is_high_interest_low_conversion
+    """
+    assert built.rows("product_performance", columns) == [
+        ("p1", D1, 2, 2, 1, 0, 1, 1, d("200.00"), 0.5, False),
+        ("p1", D2, 0, 0, 1, 1, 1, 1, d("200.00"), None, False),
+        ("p2", D1, 1, 1, 0, 0, 0, 0, d("0.00"), 0.0, False),
+        # 2 views (>= 2) and no order (0 < 0.25): the only flagged product-day.
+        ("p2", D2, 2, 1, 0, 0, 0, 0, d("0.00"), 0.0, True),
+        ("p3", D2, 1, 1, 1, 0, 1, 2, d("160.00"), 1.0, False),
+        ("p4", D2, 2, 2, 2, 1, 1, 1, d("500.00"), 0.5, False),
+    ]
+
+
+def test_data_quality_daily_balances_bronze_against_everything_downstream(built):
+    columns = """
+        ingested_date, bronze_record_count, silver_event_count, quarantined_record_count,
+        late_event_count, duplicate_record_count, quarantined_invalid_json_count,
+        quarantined_missing_user_id_count, quarantined_invalid_price_count
+    """
+    rows = built.rows("data_quality_daily", columns)
+    assert rows == [
+        # day 1: 9 events ingested that day, a duplicate of e03, one invalid JSON record.
+        (D1, 11, 9, 1, 0, 1, 1, 0, 0),
+        # day 2: 15 events plus e21 (event at 23:59:59 the day before, ingested at 00:00:03),
+        # a duplicate of e12, two quarantined records and one late event.
+        (D2, 20, 16, 2, 1, 1, 0, 1, 1),
+    ]
+    for _, bronze, silver, quarantined, late, duplicates, *_ in rows:
+        assert bronze == silver + quarantined + late + duplicates
+
+
+# --- rebuilds ------------------------------------------------------------------------------------
+
+
+def test_a_second_build_changes_nothing(built):
+    before = built.marts()
+    built.dbt("build")
+    assert built.marts() == before
+
+
+def test_incremental_build_adds_a_new_day_like_a_full_refresh(built, tmp_path):
+    warehouse = built.copy(tmp_path)
+    before = warehouse.marts()
+    hand_checked_next_day(warehouse.lake)
+
+    # No range given: rebuild from the newest loaded date (lookback_days 0 here) onwards.
+    warehouse.dbt("build", vars={"lookback_days": 0})
+    # (sessions also read the day before as context.)
+    assert f"event_date >= date '{DAY_1}'" in warehouse.compiled("sessions")
+    assert f"session_started_at as date) >= date '{DAY_2}'" in warehouse.compiled("sessions")
+    assert f"event_date >= date '{DAY_2}'" in warehouse.compiled("funnel_daily")
+    after = warehouse.marts()
+
+    # Days before the new one are untouched; day 3 adds u7's session and u1's return.
+    assert [row for row in after["sessions"] if row[2] != D3] == before["sessions"]
+    assert warehouse.query(
+        f"""
+        select user_id, started_at, ended_at, event_count, add_to_cart_count
+        from sessions where session_date = '{D3}' order by all
+        """
+    ) == [
+        ("u1", at(D3, "09:00:00"), at(D3, "09:00:00"), 1, 0),
+        ("u7", at(D3, "08:00:00"), at(D3, "08:02:00"), 3, 1),
+    ]
+    assert [row for row in after["funnel_daily"] if row[0] != D3] == before["funnel_daily"]
+    assert len(after["funnel_daily"]) == len(before["funnel_daily"]) + 2
+    assert len(after["product_performance"]) == len(before["product_performance"]) + 2
+    assert warehouse.rows("data_quality_daily", "ingested_date, bronze_record_count")[-1] == (
+        D3,
+        4,
+    )
+    # u1 was already a buyer; coming back on day 3 only moves last_seen_at. u7 is new.
+    assert warehouse.rows(
+        "user_funnel", "user_id, furthest_stage, first_seen_at, last_seen_at"
+    ) == [
+        ("u1", "purchased", at(D1, "10:00:00"), at(D3, "09:00:00")),
+        ("u2", "purchased", at(D1, "23:50:00"), at(D2, "00:20:00")),
+        ("u3", "viewed_product", at(D2, "08:45:00"), at(D2, "11:00:00")),
+        ("u4", "purchased", at(D2, "12:00:00"), at(D2, "12:04:00")),
+        ("u5", "visited", at(D1, "15:00:00"), at(D1, "23:59:59")),
+        ("u6", "added_to_cart", at(D2, "14:00:00"), at(D2, "14:02:00")),
+        ("u7", "added_to_cart", at(D3, "08:00:00"), at(D3, "08:02:00")),
+    ]
+
+    # The incremental result is what a full refresh computes from scratch.
+    warehouse.dbt("build", "--full-refresh")
+    assert warehouse.marts() == after
+
+    # A date range rebuilds exactly that range: wipe day 2 of the sessions, rebuild day 2.
+    with duckdb.connect(str(warehouse.database)) as con:
+        con.execute("delete from sessions where session_date = ?", [D2])
+    warehouse.dbt("build", vars={"start_date": DAY_2, "end_date": DAY_2})
+    assert f"session_started_at as date) <= date '{DAY_2}'" in warehouse.compiled("sessions")
+    assert warehouse.marts() == after
+
+
+# --- failure modes -------------------------------------------------------------------------------
+
+
+def test_reconciliation_fails_when_gold_disagrees_with_silver(built, tmp_path):
+    warehouse = Warehouse(tmp_path)
+    shutil.copytree(built.lake, warehouse.lake)
+    gold = warehouse.lake / "gold" / "events_per_minute"
+    with duckdb.connect() as con:
+        rows = con.execute(
+            f"""
+            select window_start, window_end, event_type,
+                event_count + case when window_start = timestamp '{DAY_1} 10:05:00' then 1
+                    else 0 end as event_count
+            from read_parquet('{gold}/*/part-*')
+            """
+        ).fetchall()
+    shutil.rmtree(gold)
+    names = ("window_start", "window_end", "event_type", "event_count")
+    write_table(
+        warehouse.lake,
+        "gold/events_per_minute",
+        [dict(zip(names, row, strict=True)) for row in rows],
+    )
+
+    output = warehouse.dbt(
+        "build", "--select", "+assert_gold_events_per_minute_match_silver", expect_success=False
+    )
+    assert "FAIL 1 assert_gold_events_per_minute_match_silver" in output
+
+
+def test_an_empty_lake_builds_empty_marts_and_docs(tmp_path):
+    warehouse = Warehouse(tmp_path)
+    warehouse.lake.mkdir()
+    output = warehouse.dbt("build")
+    assert "lake.quarantine_events: no files match" in output
+    assert {mart: len(rows) for mart, rows in warehouse.marts().items()} == dict.fromkeys(MARTS, 0)
+
+    warehouse.dbt("docs", "generate")
+    catalog = json.loads((warehouse.root / "target" / "catalog.json").read_text())
+    assert {f"model.clickstream.{mart}" for mart in MARTS} <= set(catalog["nodes"])
+
+
+def test_dbt_sql_passes_sqlfluff():
+    result = subprocess.run(
+        [sys.executable, "-m", "sqlfluff", "lint", "--disable-progress-bar"],
+        cwd=DBT_PROJECT,
+        capture_output=True,
+        text=True,
+    )
+    assert result.returncode == 0, result.stdout[-3000:]
