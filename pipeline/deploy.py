@@ -37,7 +37,7 @@ class JobInfo:
         return self.state in ACTIVE_STATES
 
 
-def _rest(config: Config, method: str, path: str, body: dict | None = None) -> dict:
+def rest(config: Config, method: str, path: str, body: dict | None = None) -> dict:
     request = urllib.request.Request(
         f"{config.rest_url}{path}",
         method=method,
@@ -59,7 +59,7 @@ def _rest(config: Config, method: str, path: str, body: dict | None = None) -> d
 
 
 def list_jobs(config: Config) -> list[JobInfo]:
-    jobs = _rest(config, "GET", "/jobs/overview")["jobs"]
+    jobs = rest(config, "GET", "/jobs/overview")["jobs"]
     return sorted(
         (JobInfo(j["jid"], j["name"], j["state"], j["start-time"]) for j in jobs),
         key=lambda job: job.start_time_ms,
@@ -160,13 +160,13 @@ def submit(config: Config, job_name: str, savepoint: str | None = None) -> tuple
 
 
 def cancel(config: Config, job_id: str) -> None:
-    _rest(config, "PATCH", f"/jobs/{job_id}?mode=cancel")
+    rest(config, "PATCH", f"/jobs/{job_id}?mode=cancel")
     wait_for_state(config, job_id, {"CANCELED", "FAILED", "FINISHED"})
 
 
 def stop_with_savepoint(config: Config, job_id: str) -> str:
     """Stop a job gracefully, taking a savepoint; returns the savepoint's location."""
-    trigger = _rest(
+    trigger = rest(
         config,
         "POST",
         f"/jobs/{job_id}/stop",
@@ -175,7 +175,7 @@ def stop_with_savepoint(config: Config, job_id: str) -> str:
     location: list[str] = []
 
     def completed() -> bool:
-        status = _rest(config, "GET", f"/jobs/{job_id}/savepoints/{trigger}")
+        status = rest(config, "GET", f"/jobs/{job_id}/savepoints/{trigger}")
         if status["status"]["id"] != "COMPLETED":
             return False
         operation = status.get("operation", {})
@@ -195,7 +195,7 @@ def stop_with_savepoint(config: Config, job_id: str) -> str:
 
 
 def job_state(config: Config, job_id: str) -> str:
-    return _rest(config, "GET", f"/jobs/{job_id}")["state"]
+    return rest(config, "GET", f"/jobs/{job_id}")["state"]
 
 
 def wait_for_state(

@@ -11,7 +11,13 @@ COMPOSE = yaml.safe_load((ROOT / "docker-compose.yml").read_text())
 
 
 def test_services_are_the_stack():
-    assert set(COMPOSE["services"]) == {"kafka", "create-topic", "jobmanager", "taskmanager", "submit"}
+    assert set(COMPOSE["services"]) == {
+        "kafka",
+        "create-topic",
+        "jobmanager",
+        "taskmanager",
+        "submit",
+    }
 
 
 def test_ports_are_published_on_loopback_only():

@@ -6,6 +6,8 @@ set 'table.local-time-zone' = 'UTC';
 set 'table.exec.state.ttl' = '${dedup_state_ttl}';
 -- Plan each shared view once: without it every sink gets its own copy of parse and dedup.
 set 'table.optimizer.reuse-optimize-block-with-digest-enabled' = 'true';
+-- Operators hand records on without defensive copies (none of ours mutates its input).
+set 'pipeline.object-reuse' = 'true';
 
 execute statement set
 begin
