@@ -165,7 +165,7 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--records", type=int, default=1_000_000)
     parser.add_argument("--rate", type=float, default=5_000)
-    parser.add_argument("--seconds", type=float, default=60)
+    parser.add_argument("--seconds", type=float, default=150)
     parser.add_argument("--checkpoint-interval", default="10 s")
     parser.add_argument("--lake", type=Path, default=Path(".stack/bench-lake"))
     args = parser.parse_args(argv)

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
 from collections.abc import Iterable
 from pathlib import Path
 
@@ -32,3 +35,26 @@ def produce(config: Config, records: Iterable[Record], ground_truth: Path) -> No
             log=lambda _message: None,
         )
     assert report.ok, report.describe()
+
+
+def dbt_build(lake_root: str | Path, workdir: Path) -> str:
+    """`dbt build` (models and all their tests) over a lake Flink wrote; returns dbt's output."""
+    project = Path(__file__).resolve().parents[2] / "dbt_project"
+    result = subprocess.run(
+        [str(Path(sys.executable).with_name("dbt")), "build", "--profiles-dir", str(project)],
+        cwd=project,
+        env={
+            **os.environ,
+            "LAKE_ROOT": str(lake_root),
+            "DBT_DUCKDB_PATH": str(workdir / "clickstream.duckdb"),
+            "DBT_TARGET_PATH": str(workdir / "dbt-target"),
+            "DBT_LOG_PATH": str(workdir / "dbt-logs"),
+            "DBT_SEND_ANONYMOUS_USAGE_STATS": "false",
+        },
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
+    output = result.stdout + result.stderr
+    assert result.returncode == 0, f"dbt build failed:\n{output[-6000:]}"
+    return output

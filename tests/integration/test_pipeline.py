@@ -14,7 +14,7 @@ from pathlib import Path
 
 import duckdb
 import pytest
-from support import produce
+from support import dbt_build, produce
 
 from generator.contract import standardize_device_type
 from generator.ground_truth import (
@@ -236,6 +236,9 @@ def test_seeded_run_matches_ground_truth(pipeline_config: Config, tmp_path):
     want_items = sum(len(e["order"]["items"]) for e in events if e["event_type"] == "purchase")
     assert items == (want_items, True)
 
+    # The batch side builds on this lake: every mart and every dbt test, reconciliation included.
+    assert "ERROR=0" in dbt_build(pipeline_config.lake_root, tmp_path).replace(" ", "")
+
 
 @pytest.mark.skipif(not REES46_SAMPLE.exists(), reason="needs ../shared/data (the REES46 sample)")
 def test_rees46_sample_replays_into_every_layer(pipeline_config: Config, tmp_path):
@@ -252,3 +255,4 @@ def test_rees46_sample_replays_into_every_layer(pipeline_config: Config, tmp_pat
     assert actual.execute("select count(*) from silver_order_items").fetchone()[0] == 10
     events = [record.event() for record in load_ground_truth(truth)]
     assert_gold_matches_ground_truth(actual, events)
+    assert "ERROR=0" in dbt_build(pipeline_config.lake_root, tmp_path).replace(" ", "")
