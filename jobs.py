@@ -56,18 +56,70 @@ def down() -> None:
     typer.echo("nothing was running" if not stopped else "stack is down")
 
 
+def _fmt(value, spec: str = "", unit: str = "") -> str:
+    return "-" if value is None else f"{value:{spec}}{unit}"
+
+
 @app.command()
-def status() -> None:
-    """Show each service, its pid and its health. Exit 1 unless all are healthy."""
+def status(
+    as_json: bool = typer.Option(
+        False, "--json", help="Print one JSON document instead of tables."
+    ),
+) -> None:
+    """Services, then pipeline health per job (state, restarts, checkpoints, rates, watermark lag,
+    backpressure, Kafka consumer lag). Exit 1 when anything is unhealthy."""
+    import dataclasses
+    import json
+
+    from pipeline import health
+
     try:
-        rows = stack.status(load_config())
-    except ConfigError as error:
+        config = load_config()
+        services = stack.status(config)
+        problems = [f"{row.name}: {row.detail}" for row in services if not row.is_healthy]
+        jobs = []
+        if all(row.is_healthy for row in services if row.name == "jobmanager"):
+            jobs = health.pipeline_health(config)
+            problems += health.problems(config, jobs)
+    except ERRORS as error:
         _fail(str(error))
-    for row in rows:
-        state = "healthy" if row.is_healthy else ("unhealthy" if row.is_running else "stopped")
-        pid = str(row.pid) if row.pid else "-"
-        typer.echo(f"{row.name:<12} {state:<10} pid {pid:<8} {row.detail}")
-    if not all(row.is_healthy for row in rows):
+    if as_json:
+        document = {
+            "healthy": not problems,
+            "problems": problems,
+            "services": [dataclasses.asdict(row) for row in services],
+            "jobs": [dataclasses.asdict(row) for row in jobs],
+        }
+        typer.echo(json.dumps(document, indent=2))
+    else:
+        for row in services:
+            state = "healthy" if row.is_healthy else ("unhealthy" if row.is_running else "stopped")
+            typer.echo(f"{row.name:<12} {state:<10} pid {_fmt(row.pid):<8} {row.detail}")
+        if jobs:
+            typer.echo(
+                f"\n{'job':<12} {'state':<13} {'uptime':>8} {'restarts':>8} {'ckpt age':>9} "
+                f"{'ckpt ms':>8} {'ckpt size':>10} {'in/s':>8} {'out/s':>8} {'wm lag':>8} "
+                f"{'backpr.':>7} {'kafka lag':>10}"
+            )
+        for job in jobs:
+            lag = job.total_lag if job.kafka_lag else None
+            typer.echo(
+                f"{job.job:<12} {job.state:<13} {_fmt(job.uptime_s, '.0f', 's'):>8} "
+                f"{_fmt(job.restarts):>8} {_fmt(job.checkpoint_age_s, '.1f', 's'):>9} "
+                f"{_fmt(job.checkpoint_duration_ms):>8} {_fmt(job.checkpoint_size_bytes, ','):>10} "
+                f"{_fmt(job.records_in_per_s, ',.0f'):>8} {_fmt(job.records_out_per_s, ',.0f'):>8} "
+                f"{_fmt(job.watermark_lag_s, '.1f', 's'):>8} {_fmt(job.backpressure):>7} "
+                f"{_fmt(lag, ','):>10}"
+            )
+            for partition in job.kafka_lag:
+                typer.echo(
+                    f"{'':<12} partition {partition.partition}: committed "
+                    f"{_fmt(partition.committed_offset, ',')} of {partition.end_offset:,} "
+                    f"(lag {partition.lag:,})"
+                )
+        for problem in problems:
+            typer.secho(f"unhealthy: {problem}", fg=typer.colors.RED, err=True)
+    if problems:
         raise typer.Exit(1)
 
 

@@ -23,7 +23,10 @@ class Service:
 
     name: str
     pid_file: Path
-    marker: str  # a string its command line contains, so a recycled pid is never mistaken for it
+    # A string its command line or environment contains, so a recycled pid is never mistaken for
+    # it. (The environment survives the exec from a launcher script into java; the command line
+    # of the script does not yet name the java process's arguments.)
+    marker: str
 
     def pid(self) -> int | None:
         """The pid of the running process, or None (a stale pid file is removed)."""
@@ -31,7 +34,7 @@ class Service:
             pid = int(self.pid_file.read_text().strip())
         except (FileNotFoundError, ValueError):
             return None
-        if _cmdline(pid) is not None and self.marker in _cmdline(pid):
+        if self.marker in _identity(pid):
             return pid
         self.pid_file.unlink(missing_ok=True)
         return None
@@ -72,6 +75,20 @@ def _cmdline(pid: int) -> str | None:
     if _is_zombie(pid):
         return None
     return raw.replace(b"\0", b" ").decode(errors="replace")
+
+
+def _identity(pid: int) -> str:
+    """Command line and environment of a live process ('' when gone or a zombie)."""
+    cmdline = _cmdline(pid)
+    if cmdline is None:
+        return ""
+    try:
+        environ = (
+            Path(f"/proc/{pid}/environ").read_bytes().replace(b"\0", b" ").decode(errors="replace")
+        )
+    except OSError:
+        environ = ""
+    return f"{cmdline} {environ}"
 
 
 def _is_zombie(pid: int) -> bool:
