@@ -44,6 +44,9 @@ bench: setup
 lint: setup
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
+	$(VENV)/bin/sqlfluff lint flink_sql
+	cd dbt_project && ../$(VENV)/bin/sqlfluff lint
+	$(PY) jobs.py lint
 
 up: setup
 	$(PY) jobs.py up
