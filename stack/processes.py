@@ -34,7 +34,11 @@ class Service:
             pid = int(self.pid_file.read_text().strip())
         except (FileNotFoundError, ValueError):
             return None
-        if self.marker in _identity(pid):
+        identity = _identity(pid)
+        if not identity.strip() and _alive(pid):  # just exec'd: /proc is not filled in yet
+            wait_until(lambda: bool(_identity(pid).strip()) or not _alive(pid), 5.0, 0.01)
+            identity = _identity(pid)
+        if self.marker in identity:
             return pid
         self.pid_file.unlink(missing_ok=True)
         return None

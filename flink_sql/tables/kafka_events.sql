@@ -1,8 +1,12 @@
 -- The event topic as received: the payload is kept as raw text and parsed in SQL, so a malformed
 -- record is quarantined instead of dropped by a format's ignore-parse-errors.
 create table kafka_events (
-    kafka_key string,
-    raw_payload string,
+    -- The record's key and value as bytes: a STRING column would keep invalid UTF-8 as is, and
+    -- Parquet readers (DuckDB, dbt) refuse such a file. Decoded below, bad bytes become U+FFFD.
+    kafka_key_bytes bytes,
+    raw_value bytes,
+    kafka_key as decode(kafka_key_bytes, 'UTF-8'),
+    raw_payload as decode(raw_value, 'UTF-8'),
     kafka_topic string metadata from 'topic' virtual,
     kafka_partition int metadata from 'partition' virtual,
     kafka_offset bigint metadata from 'offset' virtual,
@@ -12,9 +16,9 @@ create table kafka_events (
     -- which never advances the watermark; such records are quarantined downstream.
     event_at as coalesce(
         case
-            when to_timestamp(replace(replace(json_value(raw_payload, '$.event_at'), 'T', ' '), 'Z', ''))
+            when to_timestamp(replace(replace(json_value(cast(raw_value as string), '$.event_at'), 'T', ' '), 'Z', ''))
                 <= cast(kafka_timestamp as timestamp(3)) + interval '${max_future_minutes}' minute
-                then to_timestamp(replace(replace(json_value(raw_payload, '$.event_at'), 'T', ' '), 'Z', ''))
+                then to_timestamp(replace(replace(json_value(cast(raw_value as string), '$.event_at'), 'T', ' '), 'Z', ''))
         end,
         timestamp '1970-01-01 00:00:00'
     ),
@@ -36,7 +40,7 @@ create table kafka_events (
     'scan.watermark.alignment.group' = '${deployment}-events',
     'scan.watermark.alignment.max-drift' = '1 s',
     'key.format' = 'raw',
-    'key.fields' = 'kafka_key',
+    'key.fields' = 'kafka_key_bytes',
     'value.format' = 'raw',
     'value.fields-include' = 'EXCEPT_KEY'
 );

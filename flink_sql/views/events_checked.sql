@@ -5,19 +5,23 @@ select
     case
         when not is_json_object then 'invalid_json'
         when event_id is null or trim(event_id) = '' then 'missing_event_id'
-        when event_type is null then 'missing_event_type'
+        when event_type is null or trim(event_type) = '' then 'missing_event_type'
         when event_type not in (
             'page_view', 'product_view', 'add_to_cart', 'remove_from_cart', 'purchase'
         ) then 'unknown_event_type'
-        when event_at_text is null then 'missing_event_at'
-        when event_at = timestamp '1970-01-01 00:00:00' then 'invalid_event_at'
+        when event_at_text is null or trim(event_at_text) = '' then 'missing_event_at'
+        -- Exactly YYYY-MM-DDTHH:MM:SS.mmmZ of a real instant (event_at is the epoch when unreadable
+        -- or far in the future, which never formats back to the text).
+        when date_format(event_at, 'yyyy-MM-dd''T''HH:mm:ss.SSS''Z''') <> event_at_text
+            then 'invalid_event_at'
         when user_id is null or trim(user_id) = '' then 'missing_user_id'
         when event_type in ('product_view', 'add_to_cart', 'remove_from_cart')
             and (product_id is null or trim(product_id) = '') then 'missing_product_id'
         when event_type in ('product_view', 'add_to_cart', 'remove_from_cart')
-            and (price is null or price <= 0) then 'invalid_price'
-        when event_type in ('add_to_cart', 'remove_from_cart') and quantity_text is not null
-            and not regexp(quantity_text, '^[1-9][0-9]{0,8}$') then 'invalid_quantity'
+            and (price is null or price <= 0 or not regexp(price_json, '^\[[0-9]'))
+            then 'invalid_price'
+        when event_type in ('add_to_cart', 'remove_from_cart') and quantity_json is not null
+            and not regexp(quantity_json, '^\[[1-9][0-9]{0,8}\]$') then 'invalid_quantity'
         when event_type = 'purchase'
             and (order_id is null or order_items is null or cardinality(order_items) = 0)
             then 'missing_order'
@@ -29,6 +33,9 @@ select
             or cardinality(item_unit_prices) <> cardinality(order_items)
             or array_min(item_quantities) < 1
             or array_min(item_unit_prices) <= 0
+            -- numbers are never strings
+            or regexp(item_quantities_json, '"')
+            or regexp(item_unit_prices_json, '"')
         ) then 'invalid_order_item'
     end as quarantine_reason
 from events_parsed;

@@ -8,7 +8,13 @@ select
     cast(proc_time as timestamp(3)) as ingested_at,
     proc_time,
     event_at,
-    raw_payload is json object as is_json_object,
+    -- Exactly one JSON object, in valid UTF-8. The JSON functions read the first value and
+    -- ignore what follows it; wrapped as an array element and as a member value, the text parses
+    -- both ways only if nothing but whitespace follows the object. Decoding replaced no bytes.
+    raw_payload is json object
+        and '[' || raw_payload || ']' is json
+        and '{"v":' || raw_payload || '}' is json
+        and encode(raw_payload, 'UTF-8') = raw_value as is_json_object,
     json_value(raw_payload, '$.event_id') as event_id,
     json_value(raw_payload, '$.event_type') as event_type,
     json_value(raw_payload, '$.event_at') as event_at_text,
@@ -18,7 +24,9 @@ select
     json_value(raw_payload, '$.category') as category,
     json_value(raw_payload, '$.brand') as brand,
     try_cast(json_value(raw_payload, '$.price') as decimal(12, 2)) as price,
+    json_query(raw_payload, '$.price' with conditional array wrapper) as price_json,
     json_value(raw_payload, '$.quantity') as quantity_text,
+    json_query(raw_payload, '$.quantity' with conditional array wrapper) as quantity_json,
     json_value(raw_payload, '$.order.order_id') as order_id,
     json_query(raw_payload, '$.order.items' returning array<string>) as order_items,
     json_query(raw_payload, '$.order.items[*].product_id' returning array<string>) as item_product_ids,
@@ -29,6 +37,8 @@ select
         json_query(raw_payload, '$.order.items[*].unit_price' returning array<string>)
         as array<decimal(12, 2)>
     ) as item_unit_prices,
+    json_query(raw_payload, '$.order.items[*].quantity') as item_quantities_json,
+    json_query(raw_payload, '$.order.items[*].unit_price') as item_unit_prices_json,
     json_value(raw_payload, '$.device_type') as device_type_raw,
     json_value(raw_payload, '$.browser') as browser_raw,
     json_value(raw_payload, '$.page_url') as page_url,
