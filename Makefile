@@ -19,11 +19,13 @@ $(VENV)/.installed: requirements.lock
 	@touch $@
 
 jars: $(JARS)/.fetched
-$(JARS)/.fetched: jvm/pom.xml
-	@echo "==> JVM jars from Maven Central ($(JARS))"
+$(JARS)/.fetched: jvm/pom.xml jvm/functions/pom.xml $(shell find jvm/functions/src -name '*.java')
+	@echo "==> JVM jars from Maven Central ($(JARS)) and our Flink functions (jvm/functions)"
 	rm -rf $(JARS)/flink $(JARS)/kafka
 	$(MVN) -P flink -DoutputDirectory=$(CURDIR)/$(JARS)/flink
 	$(MVN) -P kafka -DoutputDirectory=$(CURDIR)/$(JARS)/kafka
+	mvn -q -B -f jvm/functions/pom.xml package
+	cp jvm/functions/target/clickstream-functions.jar $(JARS)/flink/
 	@touch $@
 
 demo: setup

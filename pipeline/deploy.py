@@ -127,7 +127,7 @@ def describe(config: Config, job_name: str) -> str:
     job = load_job(job_name, config.sql_params(job_name), config.sql_dir)
     lines = [f"== job {job.name}: {job.pipeline_name!r} ({job.statement_set.location})"]
     lines += [f"   set {key} = {value}" for key, value in job.settings.items()]
-    lines += [f"   {o.kind:<5} {o.name:<40} {o.statement.location}" for o in job.ddl]
+    lines += [f"   {o.kind:<8} {o.name:<40} {o.statement.location}" for o in job.ddl]
     lines += [f"   sink  {sink}" for sink in job.sinks]
     return "\n".join(lines)
 

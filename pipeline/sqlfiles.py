@@ -1,4 +1,5 @@
-"""Read flink_sql/: one object per file under tables/ and views/, one job per file under jobs/.
+"""Read flink_sql/: one object per file under functions/, tables/ and views/, one job per file
+under jobs/.
 
 A job file holds `set 'key' = 'value';` lines and one `execute statement set begin … end;`. The
 DDL a job needs is found by following names from its INSERTs through the views to the tables.
@@ -14,7 +15,8 @@ from pathlib import Path
 SQL_ROOT = Path(__file__).resolve().parent.parent / "flink_sql"
 PLACEHOLDER = re.compile(r"\$\{([a-z_][a-z0-9_]*)\}")
 CREATE = re.compile(
-    r"^\s*create\s+(?:temporary\s+)?(table|view)\s+(?:if\s+not\s+exists\s+)?`?(\w+)`?",
+    r"^\s*create\s+(?:temporary\s+)?(?:system\s+)?(table|view|function)\s+"
+    r"(?:if\s+not\s+exists\s+)?`?(\w+)`?",
     re.IGNORECASE,
 )
 SET = re.compile(r"^\s*set\s+'([^']+)'\s*=\s*'([^']*)'\s*$", re.IGNORECASE | re.DOTALL)
@@ -38,7 +40,7 @@ class Statement:
 
 @dataclass(frozen=True)
 class SqlObject:
-    kind: str  # "table" or "view"
+    kind: str  # "function", "table" or "view"
     name: str
     statement: Statement
 
@@ -148,9 +150,9 @@ def _append(statements: list[Statement], text: str, start: int, end: int, path: 
 
 
 def load_objects(params: Mapping[str, str], root: Path = SQL_ROOT) -> dict[str, SqlObject]:
-    """Every table and view, keyed by name; each file must create exactly the object it is named for."""
+    """Every function, table and view, keyed by name; each file creates the object it is named for."""
     objects: dict[str, SqlObject] = {}
-    for folder, kind in (("tables", "table"), ("views", "view")):
+    for folder, kind in (("functions", "function"), ("tables", "table"), ("views", "view")):
         for path in sorted((root / folder).glob("*.sql")):
             statements = split_statements(render(path.read_text(), params, path), path)
             if len(statements) != 1:
@@ -162,11 +164,7 @@ def load_objects(params: Mapping[str, str], root: Path = SQL_ROOT) -> dict[str, 
             if not match or match.group(1).lower() != kind:
                 raise SqlFileError(f"{statement.location}: expected a CREATE {kind.upper()}")
             name = match.group(2)
-            if kind == "table" and name != path.stem:
-                raise SqlFileError(
-                    f"{statement.location}: creates {name!r}; name the file {name}.sql"
-                )
-            if kind == "view" and name != path.stem:
+            if name != path.stem:
                 raise SqlFileError(
                     f"{statement.location}: creates {name!r}; name the file {name}.sql"
                 )

@@ -18,24 +18,19 @@ select
         when event_type in ('product_view', 'add_to_cart', 'remove_from_cart')
             and (product_id is null or trim(product_id) = '') then 'missing_product_id'
         when event_type in ('product_view', 'add_to_cart', 'remove_from_cart')
-            and (price is null or price <= 0 or not regexp(price_json, '^\[[0-9]'))
-            then 'invalid_price'
-        when event_type in ('add_to_cart', 'remove_from_cart') and quantity_json is not null
-            and not regexp(quantity_json, '^\[[1-9][0-9]{0,8}\]$') then 'invalid_quantity'
+            and (price is null or price <= 0) then 'invalid_price'
+        when event_type in ('add_to_cart', 'remove_from_cart')
+            and has_quantity and (quantity is null or quantity < 1) then 'invalid_quantity'
         when event_type = 'purchase'
-            and (order_id is null or order_items is null or cardinality(order_items) = 0)
+            and (order_id is null or item_product_ids is null or cardinality(item_product_ids) = 0)
             then 'missing_order'
+        -- Every line item needs a product, a quantity >= 1 and a unit price > 0.
         when event_type = 'purchase' and (
-            item_quantities is null
-            or item_unit_prices is null
-            or cardinality(item_product_ids) <> cardinality(order_items)
-            or cardinality(item_quantities) <> cardinality(order_items)
-            or cardinality(item_unit_prices) <> cardinality(order_items)
+            array_contains(item_product_ids, cast(null as string))
+            or array_contains(item_quantities, cast(null as int))
+            or array_contains(item_unit_prices, cast(null as decimal(12, 2)))
             or array_min(item_quantities) < 1
             or array_min(item_unit_prices) <= 0
-            -- numbers are never strings
-            or regexp(item_quantities_json, '"')
-            or regexp(item_unit_prices_json, '"')
         ) then 'invalid_order_item'
     end as quarantine_reason
 from events_parsed;

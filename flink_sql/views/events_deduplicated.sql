@@ -3,8 +3,9 @@
 create temporary view events_deduplicated as
 select
     event_id, event_type, event_at, user_id, session_id, product_id, category, brand, price,
-    quantity_text, order_id, order_items, item_unit_prices, device_type_raw, browser_raw,
-    page_url, referrer, kafka_partition, kafka_offset, ingested_at
+    quantity, order_id, item_product_ids, item_categories, item_brands, item_quantities,
+    item_unit_prices, device_type_raw, browser_raw, page_url, referrer, kafka_partition,
+    kafka_offset, ingested_at
 from (
     select
         *,

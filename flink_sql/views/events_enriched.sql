@@ -14,11 +14,15 @@ select
         as price,
     case
         when event_type in ('add_to_cart', 'remove_from_cart')
-            then coalesce(cast(quantity_text as int), 1)
+            then coalesce(quantity, 1)
     end as quantity,
     case when event_type = 'purchase' then order_id end as order_id,
-    case when event_type = 'purchase' then cardinality(order_items) end as item_count,
-    order_items,
+    case when event_type = 'purchase' then cardinality(item_product_ids) end as item_count,
+    item_product_ids,
+    item_categories,
+    item_brands,
+    item_quantities,
+    item_unit_prices,
     case
         when lower(trim(device_type_raw)) in ('mobile', 'phone', 'smartphone') then 'mobile'
         when lower(trim(device_type_raw)) in ('desktop', 'pc') then 'desktop'

@@ -7,16 +7,17 @@ select
     purchases.user_id,
     purchases.event_at,
     purchases.device_type,
-    json_value(items.item, '$.product_id') as product_id,
-    json_value(items.item, '$.category') as category,
-    json_value(items.item, '$.brand') as brand,
-    cast(json_value(items.item, '$.quantity') as int) as quantity,
-    cast(json_value(items.item, '$.unit_price') as decimal(12, 2)) as unit_price,
+    items.product_id,
+    -- The item arrays are parallel (parse_event): line n of each is the same line item.
+    purchases.item_categories[items.line_number] as category,
+    purchases.item_brands[items.line_number] as brand,
+    purchases.item_quantities[items.line_number] as quantity,
+    purchases.item_unit_prices[items.line_number] as unit_price,
     cast(
-        cast(json_value(items.item, '$.quantity') as int)
-        * cast(json_value(items.item, '$.unit_price') as decimal(12, 2))
+        purchases.item_quantities[items.line_number]
+        * purchases.item_unit_prices[items.line_number]
         as decimal(12, 2)
     ) as line_total
 from events_enriched as purchases
-cross join unnest(purchases.order_items) with ordinality as items (item, line_number)
+cross join unnest(purchases.item_product_ids) with ordinality as items (product_id, line_number)
 where purchases.event_type = 'purchase';
