@@ -14,13 +14,12 @@ import org.apache.flink.shaded.jackson2.com.fasterxml.jackson.core.JsonFactory;
 import org.apache.flink.shaded.jackson2.com.fasterxml.jackson.core.JsonParser;
 import org.apache.flink.shaded.jackson2.com.fasterxml.jackson.core.JsonToken;
 import org.apache.flink.table.annotation.DataTypeHint;
-import org.apache.flink.table.annotation.FunctionHint;
 import org.apache.flink.table.data.DecimalData;
 import org.apache.flink.table.data.GenericArrayData;
 import org.apache.flink.table.data.GenericRowData;
 import org.apache.flink.table.data.RowData;
 import org.apache.flink.table.data.StringData;
-import org.apache.flink.table.functions.TableFunction;
+import org.apache.flink.table.functions.ScalarFunction;
 
 /**
  * Reads one event payload (docs/events.md) into typed columns in a single pass.
@@ -45,9 +44,11 @@ import org.apache.flink.table.functions.TableFunction;
  *       an array), each null when the item lacks the field or it has the wrong JSON type.
  * </ul>
  */
-@FunctionHint(
-        output =
-                @DataTypeHint(
+public final class ParseEvent extends ScalarFunction {
+
+    private static final long serialVersionUID = 1L;
+
+    @DataTypeHint(
                         value =
                                 "ROW<"
                                         + "is_json_object BOOLEAN NOT NULL,"
@@ -72,10 +73,20 @@ import org.apache.flink.table.functions.TableFunction;
                                         + " browser_raw STRING,"
                                         + " page_url STRING,"
                                         + " referrer STRING>",
-                        bridgedTo = RowData.class))
-public final class ParseEvent extends TableFunction<RowData> {
+                        bridgedTo = RowData.class)
+    public RowData eval(byte[] value) {
+        return parse(value);
+    }
 
-    private static final long serialVersionUID = 1L;
+    /**
+     * Declared non-deterministic only so that the planner keeps one call per record: it would
+     * otherwise inline {@code parse_event(raw_value).field} into every expression that reads a
+     * field, parsing the payload once per field again. The result depends on the input alone.
+     */
+    @Override
+    public boolean isDeterministic() {
+        return false;
+    }
 
     // Jackson's defaults are the contract's: NaN and Infinity are not numbers, nesting is bounded.
     private static final JsonFactory JSON = new JsonFactory();
@@ -105,10 +116,6 @@ public final class ParseEvent extends TableFunction<RowData> {
     private static final int ARITY = 22;
 
     private transient CharsetDecoder utf8;
-
-    public void eval(byte[] value) {
-        collect(parse(value));
-    }
 
     /** The row for one payload; never null. */
     RowData parse(byte[] value) {
