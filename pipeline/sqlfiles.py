@@ -92,8 +92,17 @@ def render(text: str, params: Mapping[str, str], path: Path) -> str:
     return PLACEHOLDER.sub(substitute, text)
 
 
+# A string literal ('it''s'), a line comment or a block comment, whichever starts first: an
+# apostrophe inside a comment does not open a string, nor does `--` inside a string a comment.
+LITERAL_OR_COMMENT = re.compile(r"'(?:[^']|'')*'|--[^\n]*|/\*.*?\*/", re.DOTALL)
+
+
 def _strip_comments(sql: str) -> str:
-    return re.sub(r"--[^\n]*", "", sql)
+    return LITERAL_OR_COMMENT.sub(lambda m: m.group() if m.group().startswith("'") else " ", sql)
+
+
+def _without_literals_and_comments(sql: str) -> str:
+    return LITERAL_OR_COMMENT.sub(lambda m: "''" if m.group().startswith("'") else " ", sql)
 
 
 def split_statements(text: str, path: Path) -> list[Statement]:
@@ -173,7 +182,7 @@ def load_objects(params: Mapping[str, str], root: Path = SQL_ROOT) -> dict[str, 
 
 
 def _references(sql: str, names: set[str]) -> set[str]:
-    words = set(re.findall(r"\w+", _strip_comments(re.sub(r"'[^']*'", "''", sql)).lower()))
+    words = set(re.findall(r"\w+", _without_literals_and_comments(sql).lower()))
     return {name for name in names if name.lower() in words}
 
 
@@ -189,10 +198,11 @@ def _dependency_order(
         if state.get(name) == "visiting":
             raise SqlFileError(f"{objects[name].statement.location}: cycle {' -> '.join(chain)}")
         state[name] = "visiting"
-        if objects[name].kind == "view":
-            body = objects[name].statement.sql
-            for dependency in sorted(_references(body, set(objects)) - {name}):
-                visit(dependency, (*chain, dependency))
+        # A view reads tables, views and functions; a table's computed columns may call functions.
+        kinds = {"view": {"function", "table", "view"}, "table": {"function"}}
+        candidates = {n for n, o in objects.items() if o.kind in kinds.get(objects[name].kind, ())}
+        for dependency in sorted(_references(objects[name].statement.sql, candidates) - {name}):
+            visit(dependency, (*chain, dependency))
         state[name] = "done"
         ordered.append(objects[name])
 

@@ -75,3 +75,30 @@ def test_file_must_be_named_for_its_object(tmp_path):
     )
     with pytest.raises(SqlFileError, match=r"wrong\.sql:1: creates 'right_name'"):
         load_job("j", {}, root=tmp_path)
+
+
+def test_functions_come_before_the_tables_and_views_that_call_them(tmp_path):
+    for folder in ("functions", "tables", "views", "jobs"):
+        (tmp_path / folder).mkdir()
+    (tmp_path / "functions" / "f.sql").write_text("create temporary function f as 'F';")
+    (tmp_path / "functions" / "g.sql").write_text("create temporary function g as 'G';")
+    # The apostrophe in the comment must not hide the call after it.
+    (tmp_path / "tables" / "src.sql").write_text(
+        "create table src (\n    -- the shop's raw value\n    a bytes,\n    b as f(a)\n) with ();"
+    )
+    (tmp_path / "tables" / "snk.sql").write_text("create table snk (b int) with ();")
+    (tmp_path / "views" / "v.sql").write_text(
+        "create temporary view v as select g(b) as b, '-- not f' as c from src;"
+    )
+    (tmp_path / "tables" / "unused.sql").write_text("create table unused (f int) with ();")
+    (tmp_path / "jobs" / "j.sql").write_text(
+        "execute statement set begin insert into snk select b from v; end;"
+    )
+    job = load_job("j", {}, root=tmp_path)
+    assert [(o.kind, o.name) for o in job.ddl] == [
+        ("table", "snk"),
+        ("function", "g"),
+        ("function", "f"),
+        ("table", "src"),
+        ("view", "v"),
+    ]

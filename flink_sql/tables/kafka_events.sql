@@ -12,13 +12,13 @@ create table kafka_events (
     kafka_offset bigint metadata from 'offset' virtual,
     kafka_timestamp timestamp_ltz(3) metadata from 'timestamp' virtual,
     proc_time as proctime(),
-    -- Event time from the payload. A missing, unreadable or far-future value becomes the epoch,
-    -- which never advances the watermark; such records are quarantined downstream.
+    -- Event time from the payload (event_time). A missing, unreadable or far-future value becomes
+    -- the epoch, which never advances the watermark; such records are quarantined downstream.
     event_at as coalesce(
         case
-            when to_timestamp(replace(replace(json_value(cast(raw_value as string), '$.event_at'), 'T', ' '), 'Z', ''))
+            when event_time(raw_value)
                 <= cast(kafka_timestamp as timestamp(3)) + interval '${max_future_minutes}' minute
-                then to_timestamp(replace(replace(json_value(cast(raw_value as string), '$.event_at'), 'T', ' '), 'Z', ''))
+                then event_time(raw_value)
         end,
         timestamp '1970-01-01 00:00:00'
     ),
