@@ -6,7 +6,7 @@ PY := $(VENV)/bin/python
 JARS := .stack/jars
 MVN := mvn -q -B -f jvm/pom.xml dependency:copy-dependencies -DincludeScope=runtime
 
-.PHONY: setup venv jars demo test test-unit bench lint up down status clean
+.PHONY: setup venv jars demo dashboard browser test test-unit bench lint up down status clean
 
 setup: venv jars
 
@@ -31,7 +31,20 @@ $(JARS)/.fetched: jvm/pom.xml jvm/functions/pom.xml $(shell find jvm/functions/s
 demo: setup
 	$(PY) jobs.py demo
 
-test: setup
+dashboard: setup
+	$(PY) jobs.py dashboard
+
+# The browser test drives Debian's chromium (Playwright cannot download browsers offline).
+browser: /usr/bin/chromium
+/usr/bin/chromium:
+	@echo "==> chromium for the dashboard's browser test"
+	@if [ "$$(id -u)" != 0 ]; then \
+		echo "error: /usr/bin/chromium is missing; run 'sudo apt-get install -y chromium'" >&2; \
+		exit 1; \
+	fi
+	apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y chromium
+
+test: setup browser
 	$(PY) -m pytest
 
 test-unit: setup
@@ -58,6 +71,29 @@ down:
 
 status:
 	$(PY) jobs.py status
+
+# Airflow 3 on loopback: the clickstream_marts DAG (dags/) keeps the dbt marts fresh. Its API server,
+# scheduler and dag processor (what `airflow standalone` runs, minus the log servers it would bind
+# to every interface); state (SQLite DB, logs, generated admin password) in .stack/airflow.
+# Ctrl-C stops them all.
+AIRFLOW_PORT ?= 8080
+AIRFLOW_STATE := $(CURDIR)/.stack/airflow
+.PHONY: airflow
+airflow: venv
+	@mkdir -p $(AIRFLOW_STATE)
+	@export PATH=$(CURDIR)/$(VENV)/bin:$$PATH AIRFLOW_HOME=$(AIRFLOW_STATE) \
+		AIRFLOW__CORE__DAGS_FOLDER=$(CURDIR)/dags AIRFLOW__CORE__LOAD_EXAMPLES=False \
+		AIRFLOW__API__HOST=127.0.0.1 AIRFLOW__API__PORT=$(AIRFLOW_PORT) \
+		AIRFLOW__CORE__EXECUTION_API_SERVER_URL=http://127.0.0.1:$(AIRFLOW_PORT)/execution/; \
+	passwords=$(AIRFLOW_STATE)/simple_auth_manager_passwords.json.generated; \
+	echo "==> Airflow metadata DB ($(AIRFLOW_STATE)/airflow.db)"; \
+	airflow db migrate > $(AIRFLOW_STATE)/db-migrate.log || { cat $(AIRFLOW_STATE)/db-migrate.log; exit 1; }; \
+	trap 'kill $$(jobs -p) 2>/dev/null; wait' INT TERM EXIT; \
+	airflow scheduler --skip-serve-logs & airflow dag-processor & airflow api-server & \
+	for _ in $$(seq 90); do curl -sf -o /dev/null http://127.0.0.1:$(AIRFLOW_PORT)/api/v2/monitor/health && break; sleep 2; done; \
+	echo "==> Airflow UI and REST API: http://127.0.0.1:$(AIRFLOW_PORT)  (Ctrl-C stops it)"; \
+	echo "    login: admin / $$(tr -d '{}" \n' < $$passwords | cut -d: -f2)  (from $$passwords)"; \
+	wait
 
 clean: down
 	rm -rf .stack lake clickstream.duckdb

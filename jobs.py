@@ -4,6 +4,7 @@ python jobs.py up | down | status          the local Kafka broker + Flink sessio
 python jobs.py submit [JOB ...]            deploy flink_sql/jobs/*.sql (idempotent)
 python jobs.py list | plan | cancel | stop manage deployed jobs
 python jobs.py demo                        everything, end to end
+python jobs.py dashboard                   the live Streamlit dashboard over the lake
 """
 
 from __future__ import annotations
@@ -74,15 +75,10 @@ def status(
     from pipeline import health
 
     try:
-        config = load_config()
-        services = stack.status(config)
-        problems = [f"{row.name}: {row.detail}" for row in services if not row.is_healthy]
-        jobs = []
-        if all(row.is_healthy for row in services if row.name == "jobmanager"):
-            jobs = health.pipeline_health(config)
-            problems += health.problems(config, jobs)
+        report = health.report(load_config())
     except ERRORS as error:
         _fail(str(error))
+    services, jobs, problems = report.services, report.jobs, report.problems
     if as_json:
         document = {
             "healthy": not problems,
@@ -270,6 +266,19 @@ def demo() -> None:
 
     try:
         demo_run.run(load_config(), log=typer.echo)
+    except ERRORS as error:
+        _fail(str(error))
+
+
+@app.command()
+def dashboard() -> None:
+    """The live dashboard over the lake and the marts, in the foreground (Ctrl-C stops it)."""
+    from stack import dashboard as dashboard_service
+
+    try:
+        config = load_config()
+        typer.echo(f"Dashboard: {config.dashboard_url}  (lake {config.lake_root})")
+        dashboard_service.run_foreground(config)
     except ERRORS as error:
         _fail(str(error))
 

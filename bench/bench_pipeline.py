@@ -4,12 +4,15 @@ the same 2-core machine):
 1. catch-up throughput: N simulated records are put in a fresh topic first, then both jobs start
    and we time how long the silver_gold source takes to read them all (Flink's own numRecordsOut
    of the source vertex) — the highest rate the pipeline sustains, since the backlog never runs dry;
-2. latency at a steady rate: the generator sends records with event time = now, and the lake is
+2. sustained rate: the generator sends at a fixed rate for a while, stepping the rate up; every
+   2 s the lag (records in Kafka that the slower job's source has not read yet) is sampled. A
+   rate is sustained when the lag does not grow: its fitted slope stays under 2% of the rate;
+3. latency at a steady rate: the generator sends records with event time = now, and the lake is
    polled; a row's latency is when its Parquet file became visible minus its event_at (silver), or
    minus its window_end (gold). Files become visible on checkpoints, so the checkpoint interval is
    part of the figure — printed with it.
 
-    python bench/bench_pipeline.py --records 1000000 --rate 5000 --seconds 60
+    python bench/bench_pipeline.py --records 1000000 --sustain 15000 20000 25000 --rate 5000
 
 Prints figures; asserts nothing.
 """
@@ -33,7 +36,7 @@ import stack
 from generator.model import GeneratorConfig
 from generator.produce import DeliveryStats, KafkaSettings, open_producer, send_records
 from generator.simulate import simulate
-from pipeline import deploy
+from pipeline import deploy, health
 from stack import kafka
 from stack.config import Config, load_config
 
@@ -108,6 +111,46 @@ def catch_up(
         deploy.cancel(config, job_id)
 
 
+def _lag(config: Config, job_ids: list[str]) -> int:
+    """Records in the topic that the slower job's source has not read yet."""
+    end = sum(p.end_offset for p in health.consumer_lag(config, f"{config.deployment}-lag"))
+    return end - min(_source_records_read(config, job_id) for job_id in job_ids)
+
+
+def sustain(config: Config, rate: float, seconds: float) -> bool:
+    """Send at `rate` for `seconds` with both jobs running; print the lag trend."""
+    kafka.ensure_topic(config)
+    job_ids = [deploy.submit(config, job)[0] for job in ("bronze", "silver_gold")]
+    for job_id in job_ids:
+        deploy.wait_for_state(config, job_id, {"RUNNING"})
+    samples: list[tuple[float, int]] = []
+    stop = threading.Event()
+
+    def sample() -> None:
+        while not stop.wait(2.0):
+            samples.append((time.monotonic(), _lag(config, job_ids)))
+
+    sampler = threading.Thread(target=sample, daemon=True)
+    sampler.start()
+    generator = GeneratorConfig(seed=13, start_at=datetime.now(UTC), sim_rate=rate)
+    report = _produce(config, simulate(generator), None, rate, seconds)
+    stop.set()
+    sampler.join()
+    for job_id in job_ids:
+        deploy.cancel(config, job_id)
+    steady = samples[len(samples) // 4 :]  # the first quarter is start-up and JIT warm-up
+    slope = statistics.linear_regression([t for t, _ in steady], [lag for _, lag in steady]).slope
+    sent = report.produced / report.elapsed_s
+    is_sustained = slope < 0.02 * sent
+    print(
+        f"sustained {sent:,.0f} records/s for {report.elapsed_s:.0f} s: lag "
+        f"{', '.join(f'{lag:,}' for _, lag in samples[:: max(1, len(samples) // 6)])} "
+        f"(every ~{2 * max(1, len(samples) // 6)} s), trend {slope:+,.0f} records/s -> "
+        f"{'keeps up' if is_sustained else 'falls behind'}"
+    )
+    return is_sustained
+
+
 def latency(config: Config, rate: float, seconds: float) -> None:
     kafka.ensure_topic(config)
     job_ids = [deploy.submit(config, job)[0] for job in ("bronze", "silver_gold")]
@@ -163,8 +206,16 @@ def latency(config: Config, rate: float, seconds: float) -> None:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--records", type=int, default=1_000_000)
-    parser.add_argument("--rate", type=float, default=5_000)
+    parser.add_argument("--records", type=int, default=1_000_000, help="catch-up backlog; 0 skips")
+    parser.add_argument(
+        "--sustain",
+        type=float,
+        nargs="*",
+        default=[15_000, 20_000, 25_000, 30_000],
+        help="rates (records/s) to hold, in order, until one falls behind",
+    )
+    parser.add_argument("--sustain-seconds", type=float, default=90)
+    parser.add_argument("--rate", type=float, default=5_000, help="latency run's rate; 0 skips")
     parser.add_argument("--seconds", type=float, default=150)
     parser.add_argument("--checkpoint-interval", default="10 s")
     parser.add_argument("--lake", type=Path, default=Path(".stack/bench-lake"))
@@ -172,8 +223,19 @@ def main(argv: list[str] | None = None) -> int:
     base = load_config()
     started = stack.up(base)
     try:
-        catch_up(_config("throughput", args.lake, args.checkpoint_interval), args.records)
-        latency(_config("latency", args.lake, args.checkpoint_interval), args.rate, args.seconds)
+        if args.records:
+            catch_up(_config("throughput", args.lake, args.checkpoint_interval), args.records)
+        best = None
+        for rate in args.sustain:
+            config = _config("sustain", args.lake, args.checkpoint_interval)
+            if not sustain(config, rate, args.sustain_seconds):
+                break
+            best = rate
+        print(f"highest sustained rate tried with lag not growing: {best or 0:,.0f} records/s")
+        if args.rate:
+            latency(
+                _config("latency", args.lake, args.checkpoint_interval), args.rate, args.seconds
+            )
     finally:
         if started:
             stack.down(base)

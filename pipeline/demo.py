@@ -1,5 +1,5 @@
-"""`make demo`: the stack up, the pipeline deployed, shoppers simulated into Kafka, and the lake
-read back with DuckDB as the gold tables fill in."""
+"""`make demo`: the stack up, the pipeline deployed, shoppers simulated into Kafka, the lake
+read back with DuckDB as the gold tables fill in, and the live dashboard on top."""
 
 from __future__ import annotations
 
@@ -10,6 +10,7 @@ import stack
 from generator.cli import generate
 from pipeline import deploy, lake
 from pipeline.sqlfiles import job_names
+from stack import dashboard
 from stack.config import Config
 from stack.processes import StackError, wait_until
 
@@ -19,9 +20,13 @@ DEMO_SIM_RATE = 100  # records per simulated second: 10 minutes of shop traffic 
 
 
 def run(config: Config, log=print) -> None:
-    log("==> 1/4 local stack")
+    log("==> 1/4 local stack and dashboard")
     stack.up(config, log=log)
+    if dashboard.start(config):
+        log(f"dashboard: starting on {config.dashboard_url}")
+    dashboard.wait_healthy(config)
     log(f"    Flink web UI: {config.rest_url}")
+    log(f"    Dashboard:    {config.dashboard_url}")
 
     log("==> 2/4 deploying flink_sql/jobs")
     for job in job_names(config.sql_dir):
@@ -54,6 +59,9 @@ def run(config: Config, log=print) -> None:
     show(config, log)
     log("")
     log(f"Flink web UI (the jobs, running): {config.rest_url}")
+    log(
+        f"Dashboard (live, refreshes every {config.dashboard_refresh_seconds} s): {config.dashboard_url}"
+    )
     log("More events: python jobs.py generate --rate 500   Stop everything: python jobs.py down")
 
 

@@ -1,5 +1,6 @@
-"""Pipeline health for `jobs.py status`: each deployed job from Flink's REST API, and the Kafka
-consumer lag of each job's consumer group. `problems()` says what makes it unhealthy."""
+"""Pipeline health for `jobs.py status` and the dashboard: each deployed job from Flink's REST
+API, and the Kafka consumer lag of each job's consumer group. `problems()` says what makes it
+unhealthy; `report()` is the whole check both show."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ from dataclasses import dataclass, field, replace
 
 from confluent_kafka import Consumer, KafkaException, TopicPartition
 
+import stack
 from pipeline import deploy
 from pipeline.sqlfiles import job_names
 from stack.config import Config
@@ -178,3 +180,29 @@ def problems(config: Config, rows: list[JobHealth], max_checkpoint_intervals: in
         if row.backpressure == "high":
             found.append(f"{row.job}: backpressure high")
     return found
+
+
+@dataclass(frozen=True)
+class HealthReport:
+    services: list[stack.ServiceStatus]
+    jobs: list[JobHealth]  # empty while the JobManager is not healthy
+    problems: list[str]
+
+    @property
+    def is_healthy(self) -> bool:
+        return not self.problems
+
+    @property
+    def is_stack_running(self) -> bool:
+        return any(service.is_running for service in self.services)
+
+
+def report(config: Config) -> HealthReport:
+    """The services, then the jobs once the JobManager answers, and every problem found."""
+    services = stack.status(config)
+    found = [f"{row.name}: {row.detail}" for row in services if not row.is_healthy]
+    jobs = []
+    if all(row.is_healthy for row in services if row.name == "jobmanager"):
+        jobs = pipeline_health(config)
+        found += problems(config, jobs)
+    return HealthReport(services, jobs, found)

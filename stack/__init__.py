@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from stack import flink, kafka
+from stack import dashboard, flink, kafka
 from stack.config import Config
 from stack.processes import StackError, require_free_ports
 
@@ -49,9 +49,11 @@ def up(config: Config, log=print) -> list[str]:
 
 
 def down(config: Config, log=print) -> list[str]:
-    """Stop exactly the processes `up` started (TaskManager first, broker last)."""
+    """Stop exactly the processes `up` and `make demo` started (the dashboard and TaskManager
+    first, the broker last)."""
     stopped = []
-    for service in [*reversed(flink.services(config)), kafka.service(config)]:
+    services = [dashboard.service(config), *reversed(flink.services(config)), kafka.service(config)]
+    for service in services:
         if service.stop():
             stopped.append(service.name)
             log(f"{service.name}: stopped")

@@ -65,6 +65,10 @@ class Config:
     kafka_bounded_mode: str = "unbounded"
     # Bounded waits for `up` and job state changes.
     startup_timeout_s: float = 90.0
+    # The Streamlit dashboard (`jobs.py dashboard`, started by `make demo`) and how often it
+    # re-reads the lake.
+    dashboard_port: int = 8501
+    dashboard_refresh_seconds: int = 5
 
     @property
     def bootstrap_servers(self) -> str:
@@ -95,6 +99,23 @@ class Config:
             "hilc_max_conversion_rate": str(self.hilc_max_conversion_rate),
             "source_idle_timeout": self.source_idle_timeout,
             "watermark_emit_strategy": self.watermark_emit_strategy,
+        }
+
+    @property
+    def dashboard_url(self) -> str:
+        return f"http://{self.bind_host}:{self.dashboard_port}"
+
+    @property
+    def warehouse_path(self) -> Path:
+        """dbt's DuckDB file: clickstream.duckdb beside the lake, as dbt_project/profiles.yml
+        puts it."""
+        return Path(self.lake_root.rstrip("/")).parent / "clickstream.duckdb"
+
+    def as_environ(self) -> dict[str, str]:
+        """Every setting as a CLICKSTREAM_* variable, so a child process loads this same config."""
+        return {
+            ENV_PREFIX + field.name.upper(): str(getattr(self, field.name))
+            for field in dataclasses.fields(self)
         }
 
     @property
@@ -163,6 +184,7 @@ def _validate(config: Config) -> None:
         "kafka_controller_port": config.kafka_controller_port,
         "flink_rest_port": config.flink_rest_port,
         "flink_rpc_port": config.flink_rpc_port,
+        "dashboard_port": config.dashboard_port,
     }
     for name, port in ports.items():
         if not 0 < port < 65536:
@@ -181,3 +203,5 @@ def _validate(config: Config) -> None:
             raise ConfigError(f"{name} must be between 1 and 99, got {getattr(config, name)}")
     if config.kafka_partitions < 1:
         raise ConfigError("kafka_partitions must be at least 1")
+    if config.dashboard_refresh_seconds < 1:
+        raise ConfigError("dashboard_refresh_seconds must be at least 1")

@@ -13,6 +13,7 @@ Public API:
   ``.part-*.inprogress`` garbage file that readers must ignore;
 - ``small_hand_checked_lake(root)`` / ``hand_checked_next_day(root)``: the lake the dbt tests
   check by hand (see the docstrings for its story).
+- ``hand_checked_anomalies(root)``: a bot and a product nobody buys, added to that lake.
 
 Rows are plain dicts keyed by the column names of docs/lake.md; columns left out are null.
 Timestamps may be ``datetime`` or ``"YYYY-MM-DD HH:MM:SS"`` strings and are UTC.
@@ -682,3 +683,16 @@ def hand_checked_next_day(root: Path) -> None:
         ),
     ]
     write_lake(root, events, first_offset=1000)
+
+
+def hand_checked_anomalies(root: Path) -> None:
+    """Anomalies on day 2 for the dashboard: at 16:00 a bot u9 views product p9 sixty times in
+    one minute (one view a second), so u9 is a bot suspect (60 > 50 events) and p9 a
+    high-interest, low-conversion product (60 views, no purchase). Sixty silver and bronze
+    records, offsets from 2000."""
+    bot = {"product_id": "p9", "category": "toys.robot", "price": "15.00", "session_id": "s9"}
+    events = [
+        event(f"b{second:02d}", "product_view", f"{DAY_2} 16:00:{second:02d}", "u9", **bot)
+        for second in range(60)
+    ]
+    write_lake(root, events, first_offset=2000)

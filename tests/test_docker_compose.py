@@ -17,6 +17,8 @@ def test_services_are_the_stack():
         "jobmanager",
         "taskmanager",
         "submit",
+        "dashboard",
+        "airflow",
     }
 
 
@@ -24,7 +26,12 @@ def test_ports_are_published_on_loopback_only():
     published = [
         port for service in COMPOSE["services"].values() for port in service.get("ports", [])
     ]
-    assert sorted(published) == ["127.0.0.1:8081:8081", "127.0.0.1:9092:9092"]
+    assert sorted(published) == [
+        "127.0.0.1:8080:8080",
+        "127.0.0.1:8081:8081",
+        "127.0.0.1:8501:8501",
+        "127.0.0.1:9092:9092",
+    ]
 
 
 def test_flink_gets_the_connector_jars_and_the_lake():
@@ -49,3 +56,22 @@ def test_submit_service_points_jobs_py_at_the_containers():
     assert submit["environment"]["CLICKSTREAM_LAKE_ROOT"] == "/lake"
     assert (ROOT / submit["build"]["dockerfile"]).exists()
     assert set(COMPOSE["volumes"]) == {"kafka-data", "flink-state"}
+
+
+def test_dashboard_reads_the_lake_read_only_without_telemetry():
+    dashboard = COMPOSE["services"]["dashboard"]
+    assert dashboard["environment"]["CLICKSTREAM_LAKE_ROOT"] == "/data/lake"
+    assert ".:/data:ro" in dashboard["volumes"]
+    assert "--browser.gatherUsageStats false" in dashboard["command"]
+    assert "dashboard/app.py" in dashboard["command"]
+
+
+def test_airflow_runs_the_marts_dag_over_the_lake():
+    airflow = COMPOSE["services"]["airflow"]
+    environment = airflow["environment"]
+    assert airflow["command"] == ["airflow", "standalone"]
+    assert (ROOT / environment["AIRFLOW__CORE__DAGS_FOLDER"].replace("/app/", "", 1)).is_dir()
+    assert environment["AIRFLOW__CORE__LOAD_EXAMPLES"] == "false"
+    assert environment["CLICKSTREAM_LAKE_ROOT"] == "/data/lake"
+    assert environment["AIRFLOW_HOME"].startswith("/data/.stack/")  # ignored by git
+    assert ".:/data" in airflow["volumes"]

@@ -5,10 +5,11 @@ from __future__ import annotations
 import socket
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 
-from stack import flink, kafka
+from stack import dashboard, flink, kafka
 from stack.config import ConfigError, load_config
 from stack.processes import Service, StackError, port_in_use, require_free_ports
 
@@ -34,6 +35,7 @@ def test_toml_file_then_environment(tmp_path):
         ({"CLICKSTREAM_KAFKA_PORT": "ninety"}, "kafka_port must be an integer"),
         ({"CLICKSTREAM_KAFKA_PORT": "70000"}, "kafka_port must be a TCP port"),
         ({"CLICKSTREAM_FLINK_REST_PORT": "9092"}, "ports must be distinct"),
+        ({"CLICKSTREAM_DASHBOARD_PORT": "8081"}, "ports must be distinct"),
         ({"CLICKSTREAM_TASKMANAGER_SLOTS": "2"}, "at least 4"),
         ({"CLICKSTREAM_WATERMARK_DELAY_SECONDS": "120"}, "between 1 and 99"),
     ],
@@ -57,6 +59,19 @@ def test_broker_listens_on_loopback_only(tmp_path):
     assert properties["advertised.listeners"] == "PLAINTEXT://127.0.0.1:19092"
     assert properties["process.roles"] == "broker,controller"
     assert properties["auto.create.topics.enable"] == "false"
+
+
+def test_dashboard_binds_loopback_sends_no_telemetry_and_gets_this_config(tmp_path):
+    config = load_config(
+        path=tmp_path / "none.toml", environ={}, lake_root="/data/lake", dashboard_port=18501
+    )
+    assert " ".join(dashboard.argv(config)).endswith(
+        "--server.address 127.0.0.1 --server.port 18501 --server.headless true "
+        "--browser.gatherUsageStats false --client.toolbarMode minimal"
+    )
+    assert config.dashboard_url == "http://127.0.0.1:18501"
+    assert config.warehouse_path == Path("/data/clickstream.duckdb")  # as profiles.yml puts it
+    assert load_config(path=tmp_path / "none.toml", environ=dashboard.environ(config)) == config
 
 
 def test_cluster_is_locked_down_and_keeps_pyflink_jvm_flags(tmp_path):

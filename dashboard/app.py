@@ -1,0 +1,320 @@
+"""The live dashboard: the gold windows, anomalies and data quality of the Parquet lake, the
+pipeline's health (the same check as `jobs.py status`) and the dbt marts. Start it with
+`python jobs.py dashboard`; it re-reads everything every `dashboard_refresh_seconds`.
+
+Each panel sits in a keyed container (CSS class `st-key-<key>`) and shows its numbers as metrics
+and small tables, which the browser test reads."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+import pandas as pd
+import streamlit as st
+
+from dashboard import queries
+from pipeline import health
+from stack.config import ConfigError, load_config
+from stack.processes import StackError
+
+st.set_page_config(page_title="clickstream dashboard", layout="wide")
+
+try:
+    config = load_config()
+except ConfigError as error:
+    st.error(f"configuration error: {error}")
+    st.stop()
+
+
+def money(value) -> str:
+    return f"{float(value):,.2f}"
+
+
+def rate(value) -> str:
+    return "-" if value is None or pd.isna(value) else f"{float(value):.1%}"
+
+
+def shown(value, spec: str = "", unit: str = "") -> str:
+    """As `jobs.py status` prints it: '-' for no value."""
+    return "-" if value is None else f"{value:{spec}}{unit}"
+
+
+def show_table(frame: pd.DataFrame, index: str, formats: dict[str, object]) -> None:
+    """A small HTML table (text, unlike st.dataframe's canvas) keyed by `index`."""
+    shown = frame.copy()
+    for column, style in formats.items():
+        shown[column] = shown[column].map(style)
+    st.table(shown.set_index(index))
+
+
+def no_files(table: str) -> None:
+    st.info(
+        f"No committed files in `{table}` yet: Flink commits files when a checkpoint completes."
+    )
+
+
+def traffic_panels(lake) -> None:
+    left, right = st.columns(2)
+    with left, st.container(key="events"):
+        st.subheader("Events per minute by event type")
+        per_minute = queries.events_per_minute(lake)
+        if per_minute.empty:
+            no_files("gold/events_per_minute")
+        else:
+            st.bar_chart(per_minute, x="window_start", y="event_count", color="event_type")
+            show_table(queries.events_by_type(lake), "event_type", {"event_count": "{:,}".format})
+    with right, st.container(key="active-users"):
+        st.subheader("Active users per window")
+        active = queries.active_users_per_window(lake)
+        if active.empty:
+            no_files("gold/active_users_per_window")
+        else:
+            newest, peak = st.columns(2)
+            newest.metric("Active users, newest window", f"{active['active_users'].iloc[-1]:,}")
+            peak.metric("Peak active users per window", f"{active['active_users'].max():,}")
+            st.line_chart(active, x="window_start", y="active_users")
+
+
+def revenue_panels(lake) -> None:
+    left, right = st.columns(2)
+    with left, st.container(key="revenue"):
+        st.subheader("Revenue per window")
+        totals = queries.revenue_totals(lake)
+        if not totals.window_count:
+            no_files("gold/revenue_per_window")
+        else:
+            revenue, orders, windows = st.columns(3)
+            revenue.metric("Revenue, all windows", money(totals.revenue))
+            orders.metric("Orders, all windows", f"{totals.order_count:,}")
+            windows.metric("Windows with orders", f"{totals.window_count:,}")
+            st.bar_chart(queries.revenue_per_window(lake), x="window_start", y="revenue")
+            by_category = queries.revenue_by_category(lake)
+            if not by_category.empty:
+                st.bar_chart(
+                    queries.revenue_by_category_per_window(lake),
+                    x="window_start",
+                    y="revenue",
+                    color="category",
+                )
+                show_table(by_category, "category", {"items_sold": "{:,}".format, "revenue": money})
+    with right, st.container(key="devices"):
+        st.subheader("Purchases and revenue by device")
+        by_device = queries.purchases_by_device(lake)
+        if by_device.empty:
+            no_files("gold/purchases_by_device_per_window")
+        else:
+            st.bar_chart(by_device, x="device_type", y="revenue")
+            show_table(
+                by_device, "device_type", {"purchase_count": "{:,}".format, "revenue": money}
+            )
+
+
+def anomaly_panels(lake) -> None:
+    left, right = st.columns(2)
+    with left, st.container(key="bots"):
+        st.subheader("Bot suspects")
+        st.caption(f"Users above {config.bot_events_per_minute} events in a minute.")
+        bots = queries.bot_suspects(lake)
+        if bots.empty:
+            st.info("No bot suspects in the committed windows.")
+        else:
+            st.metric("Bot suspects", f"{len(bots):,}")
+            show_table(
+                bots,
+                "user_id",
+                {"last_flagged_at": lambda at: f"{at:%Y-%m-%d %H:%M}"},
+            )
+    with right, st.container(key="hilc"):
+        st.subheader("High interest, low conversion products")
+        st.caption(
+            f"At least {config.hilc_min_views} views in a window and a conversion rate below "
+            f"{config.hilc_max_conversion_rate:.0%}."
+        )
+        products = queries.high_interest_low_conversion(lake)
+        if products.empty:
+            st.info("No product flagged in the committed windows.")
+        else:
+            st.metric("Flagged products", f"{len(products):,}")
+            show_table(products, "product_id", {})
+
+
+def quality_panels(lake, lake_root: str) -> None:
+    left, right = st.columns(2)
+    with left, st.container(key="quality"):
+        st.subheader("Data quality")
+        quality = queries.data_quality(lake_root)
+        columns = st.columns(5)
+        for column, (label, count) in zip(
+            columns,
+            [
+                ("Bronze records", quality.bronze_count),
+                ("Silver events", quality.silver_count),
+                ("Quarantined", quality.quarantine_count),
+                ("Late", quality.late_count),
+                ("Duplicates removed", quality.duplicate_count),
+            ],
+            strict=True,
+        ):
+            column.metric(label, f"{count:,}")
+        equation = (
+            f"{quality.bronze_count:,} = {quality.silver_count:,} + {quality.quarantine_count:,}"
+            f" + {quality.late_count:,} + {quality.duplicate_count:,}"
+        )
+        with st.container(key="identity"):
+            if quality.is_balanced:
+                st.metric("Accounting identity", "holds")
+                st.success(f"bronze = silver + quarantine + late + duplicates: {equation}")
+            else:
+                st.metric(
+                    "Accounting identity",
+                    f"off by {quality.unaccounted_count + quality.rows_without_bronze_count:,}",
+                )
+                st.warning(
+                    f"bronze = silver + quarantine + late + duplicates does not hold: "
+                    f"{quality.unaccounted_count:,} bronze records unaccounted for, "
+                    f"{quality.rows_without_bronze_count:,} rows with no bronze record. While records "
+                    f"flow this is expected for a moment (the bronze and silver jobs commit on "
+                    f"separate checkpoints); if it persists, records were lost."
+                )
+    with right, st.container(key="quarantine"):
+        st.subheader("Quarantine by reason")
+        reasons = queries.quarantine_by_reason(lake)
+        if reasons.empty:
+            st.info("Nothing quarantined.")
+        else:
+            show_table(reasons, "reason", {"record_count": "{:,}".format})
+
+
+def health_panel() -> None:
+    with st.container(key="health"):
+        st.subheader("Pipeline health")
+        try:
+            report = health.report(config)
+        except StackError as error:
+            st.error(f"health check failed: {error}")
+            return
+        if not report.is_stack_running:
+            st.info(
+                "Stack not running: no Kafka broker or Flink cluster of this checkout is up. "
+                "Start it with `python jobs.py up` (or `make demo`)."
+            )
+            return
+        if report.is_healthy:
+            st.success("healthy")
+        for problem in report.problems:
+            st.error(problem)
+        services = pd.DataFrame(
+            [
+                {
+                    "service": row.name,
+                    "state": "healthy"
+                    if row.is_healthy
+                    else ("unhealthy" if row.is_running else "stopped"),
+                    "pid": "-" if row.pid is None else str(row.pid),
+                    "detail": row.detail,
+                }
+                for row in report.services
+            ]
+        )
+        st.table(services.set_index("service"))
+        if report.jobs:
+            jobs = pd.DataFrame(
+                [
+                    {
+                        "job": job.job,
+                        "state": job.state,
+                        "restarts": shown(job.restarts),
+                        "checkpoint age": shown(job.checkpoint_age_s, ".1f", " s"),
+                        "in/s": shown(job.records_in_per_s, ",.0f"),
+                        "out/s": shown(job.records_out_per_s, ",.0f"),
+                        "watermark lag": shown(job.watermark_lag_s, ".1f", " s"),
+                        "backpressure": shown(job.backpressure),
+                        "kafka lag": shown(job.total_lag if job.kafka_lag else None, ","),
+                    }
+                    for job in report.jobs
+                ]
+            )
+            st.table(jobs.set_index("job"))
+
+
+FUNNEL_COLUMNS = {
+    "event_date": "day",
+    "product_view_count": "views",
+    "add_to_cart_count": "carts",
+    "viewed_user_count": "viewers",
+    "carted_user_count": "carters",
+    "purchased_user_count": "buyers",
+    "view_to_purchase_rate": "view → buy",
+}
+
+
+def marts_panel() -> None:
+    with st.container(key="marts"):
+        st.subheader("dbt marts")
+        path = config.warehouse_path
+        warehouse = queries.open_warehouse(path)
+        if warehouse is None:
+            if path.exists():
+                st.info(f"`{path}` is busy (dbt is building it); shown again on the next refresh.")
+            else:
+                st.info(f"No dbt warehouse at `{path}` yet: run `cd dbt_project && dbt build`.")
+            return
+        try:
+            sessions = queries.session_totals(warehouse)
+            funnel = queries.funnel_by_date(warehouse)
+            by_device = queries.sessions_by_device(warehouse)
+        finally:
+            warehouse.close()
+        left, right = st.columns(2)
+        with left, st.container(key="funnel"):
+            st.markdown("**Funnel conversion** (funnel_daily)")
+            if funnel.empty:
+                st.info("funnel_daily is not built yet.")
+            else:
+                views, carts, purchases = st.columns(3)
+                views.metric("Product views", f"{funnel['product_view_count'].sum():,}")
+                carts.metric("Add-to-carts", f"{funnel['add_to_cart_count'].sum():,}")
+                purchases.metric("Users who bought", f"{funnel['purchased_user_count'].sum():,}")
+                funnel["event_date"] = funnel["event_date"].map("{:%Y-%m-%d}".format)
+                funnel = funnel.rename(columns=FUNNEL_COLUMNS)[list(FUNNEL_COLUMNS.values())]
+                show_table(funnel, "day", {"view → buy": rate})
+        with right, st.container(key="sessions"):
+            st.markdown("**Sessions** (sessions)")
+            if sessions is None:
+                st.info("sessions is not built yet.")
+            else:
+                count, converted, conversion = st.columns(3)
+                count.metric("Sessions", f"{sessions.session_count:,}")
+                converted.metric("Converted sessions", f"{sessions.converted_session_count:,}")
+                conversion.metric("Session conversion", rate(sessions.conversion_rate))
+                by_device = by_device.rename(
+                    columns={
+                        "session_count": "sessions",
+                        "converted_session_count": "converted",
+                        "conversion_rate": "conversion",
+                    }
+                )
+                show_table(by_device, "device_type", {"conversion": rate})
+
+
+@st.fragment(run_every=config.dashboard_refresh_seconds)
+def panels() -> None:
+    refreshed_at = datetime.now(UTC)
+    st.caption(
+        f"Lake `{config.lake_root}` (committed files only) · warehouse `{config.warehouse_path}` · "
+        f"refreshed {refreshed_at:%H:%M:%S} UTC, every {config.dashboard_refresh_seconds} s"
+    )
+    lake = queries.open_lake(config.lake_root)
+    try:
+        traffic_panels(lake)
+        revenue_panels(lake)
+        anomaly_panels(lake)
+        quality_panels(lake, config.lake_root)
+    finally:
+        lake.close()
+    health_panel()
+    marts_panel()
+
+
+st.title("clickstream: live")
+panels()

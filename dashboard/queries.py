@@ -1,0 +1,324 @@
+"""What the dashboard shows, as plain functions that return data, so it is tested without a
+browser. The lake is read with DuckDB through pipeline.lake (committed `part-*` files only); a
+table with no committed files yet reads as empty. The dbt warehouse is opened read-only and may
+be missing (dbt has not run) or busy (dbt is writing it)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from decimal import Decimal
+from pathlib import Path
+
+import duckdb
+import pandas as pd
+
+from pipeline import lake
+
+# Time series show the newest windows, however old they are (a replayed lake is not "now").
+RECENT_WINDOWS = 60
+
+
+def open_lake(lake_root: str | Path) -> duckdb.DuckDBPyConnection:
+    """One view per lake table with committed files; timestamps rendered in UTC."""
+    connection = lake.connect(lake_root)
+    connection.execute("set TimeZone = 'UTC'")
+    return connection
+
+
+def has_table(connection: duckdb.DuckDBPyConnection, table: str) -> bool:
+    return bool(
+        connection.execute(
+            "select count(*) from duckdb_views() where view_name = ?", [table]
+        ).fetchall()[0][0]
+    )
+
+
+def _frame(
+    connection: duckdb.DuckDBPyConnection, table: str, sql: str, columns: list[str]
+) -> pd.DataFrame:
+    """The query's rows, or no rows with the same columns while `table` has no files."""
+    if not has_table(connection, table):
+        return pd.DataFrame(columns=columns)
+    return connection.sql(sql).df()
+
+
+def _recent(table: str) -> str:
+    """Rows of the newest RECENT_WINDOWS windows of a gold table."""
+    return (
+        f"select * from {table} where window_start >= (select min(window_start) from "
+        f"(select distinct window_start from {table} order by window_start desc "
+        f"limit {RECENT_WINDOWS}))"
+    )
+
+
+# --- gold: traffic and revenue ------------------------------------------------------------------
+
+
+def events_per_minute(connection: duckdb.DuckDBPyConnection) -> pd.DataFrame:
+    """Newest windows, one row per window and event type."""
+    return _frame(
+        connection,
+        "gold_events_per_minute",
+        "select window_start, event_type, sum(event_count)::bigint as event_count "
+        f"from ({_recent('gold_events_per_minute')}) group by all order by all",
+        ["window_start", "event_type", "event_count"],
+    )
+
+
+def events_by_type(connection: duckdb.DuckDBPyConnection) -> pd.DataFrame:
+    """All committed windows, one row per event type."""
+    return _frame(
+        connection,
+        "gold_events_per_minute",
+        "select event_type, sum(event_count)::bigint as event_count "
+        "from gold_events_per_minute group by event_type order by event_count desc, event_type",
+        ["event_type", "event_count"],
+    )
+
+
+@dataclass(frozen=True)
+class RevenueTotals:
+    """Over all committed windows."""
+
+    window_count: int
+    order_count: int
+    revenue: Decimal
+
+
+def revenue_totals(connection: duckdb.DuckDBPyConnection) -> RevenueTotals:
+    if not has_table(connection, "gold_revenue_per_window"):
+        return RevenueTotals(0, 0, Decimal("0.00"))
+    window_count, order_count, revenue = connection.execute(
+        "select count(distinct window_start), coalesce(sum(order_count), 0)::bigint, "
+        "coalesce(sum(revenue), 0)::decimal(18, 2) from gold_revenue_per_window"
+    ).fetchall()[0]
+    return RevenueTotals(window_count, order_count, revenue)
+
+
+def revenue_per_window(connection: duckdb.DuckDBPyConnection) -> pd.DataFrame:
+    return _frame(
+        connection,
+        "gold_revenue_per_window",
+        "select window_start, sum(order_count)::bigint as order_count, "
+        "sum(revenue)::double as revenue "
+        f"from ({_recent('gold_revenue_per_window')}) group by all order by all",
+        ["window_start", "order_count", "revenue"],
+    )
+
+
+def revenue_by_category_per_window(connection: duckdb.DuckDBPyConnection) -> pd.DataFrame:
+    return _frame(
+        connection,
+        "gold_revenue_by_category_per_window",
+        "select window_start, category, sum(revenue)::double as revenue "
+        f"from ({_recent('gold_revenue_by_category_per_window')}) group by all order by all",
+        ["window_start", "category", "revenue"],
+    )
+
+
+def revenue_by_category(connection: duckdb.DuckDBPyConnection) -> pd.DataFrame:
+    """All committed windows, one row per category, highest revenue first."""
+    return _frame(
+        connection,
+        "gold_revenue_by_category_per_window",
+        "select category, sum(items_sold)::bigint as items_sold, "
+        "sum(revenue)::double as revenue from gold_revenue_by_category_per_window "
+        "group by category order by revenue desc, category",
+        ["category", "items_sold", "revenue"],
+    )
+
+
+def active_users_per_window(connection: duckdb.DuckDBPyConnection) -> pd.DataFrame:
+    return _frame(
+        connection,
+        "gold_active_users_per_window",
+        "select window_start, sum(active_users)::bigint as active_users "
+        f"from ({_recent('gold_active_users_per_window')}) group by all order by all",
+        ["window_start", "active_users"],
+    )
+
+
+def purchases_by_device(connection: duckdb.DuckDBPyConnection) -> pd.DataFrame:
+    """All committed windows, one row per device type."""
+    return _frame(
+        connection,
+        "gold_purchases_by_device_per_window",
+        "select device_type, sum(purchase_count)::bigint as purchase_count, "
+        "sum(revenue)::double as revenue from gold_purchases_by_device_per_window "
+        "group by device_type order by revenue desc, device_type",
+        ["device_type", "purchase_count", "revenue"],
+    )
+
+
+# --- gold: anomalies ----------------------------------------------------------------------------
+
+
+def bot_suspects(connection: duckdb.DuckDBPyConnection, limit: int = 20) -> pd.DataFrame:
+    """Users above the bot threshold in some minute: the most recently flagged first."""
+    return _frame(
+        connection,
+        "gold_bot_suspects",
+        "select user_id, count(*) as flagged_window_count, "
+        "max(event_count)::bigint as max_events_per_minute, "
+        "max(window_start) as last_flagged_at from gold_bot_suspects "
+        f"group by user_id order by last_flagged_at desc, user_id limit {limit}",
+        ["user_id", "flagged_window_count", "max_events_per_minute", "last_flagged_at"],
+    )
+
+
+def high_interest_low_conversion(
+    connection: duckdb.DuckDBPyConnection, limit: int = 20
+) -> pd.DataFrame:
+    """Products flagged in some window, summed over their flagged windows, most viewed first."""
+    return _frame(
+        connection,
+        "gold_product_conversion_per_window",
+        "select product_id, count(*) as flagged_window_count, "
+        "sum(view_count)::bigint as view_count, sum(cart_count)::bigint as cart_count, "
+        "sum(purchase_count)::bigint as purchase_count "
+        "from gold_product_conversion_per_window where is_high_interest_low_conversion "
+        f"group by product_id order by view_count desc, product_id limit {limit}",
+        ["product_id", "flagged_window_count", "view_count", "cart_count", "purchase_count"],
+    )
+
+
+# --- data quality -------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class DataQuality:
+    """The whole lake's accounting identity bronze = silver + quarantine + late + duplicates,
+    record by record (pipeline.lake.accounting, the same check the Airflow DAG runs)."""
+
+    bronze_count: int
+    silver_count: int
+    quarantine_count: int
+    late_count: int
+    # Bronze records that are in no other table but carry the event_id of a silver event.
+    duplicate_count: int
+    # Bronze records nothing explains, and silver/quarantine/late rows with no bronze record.
+    # Non-zero for a moment while the bronze and silver jobs commit on different checkpoints.
+    unaccounted_count: int = 0
+    rows_without_bronze_count: int = 0
+
+    @property
+    def is_balanced(self) -> bool:
+        return self.unaccounted_count == 0 and self.rows_without_bronze_count == 0
+
+
+def data_quality(lake_root: str | Path) -> DataQuality:
+    days = lake.accounting(lake_root)
+    return DataQuality(
+        bronze_count=sum(day.bronze_record_count for day in days),
+        silver_count=sum(day.silver_event_count for day in days),
+        quarantine_count=sum(day.quarantined_record_count for day in days),
+        late_count=sum(day.late_event_count for day in days),
+        duplicate_count=sum(day.duplicate_record_count for day in days),
+        unaccounted_count=sum(day.unaccounted_record_count for day in days),
+        rows_without_bronze_count=sum(day.rows_without_bronze_count for day in days),
+    )
+
+
+def quarantine_by_reason(connection: duckdb.DuckDBPyConnection) -> pd.DataFrame:
+    return _frame(
+        connection,
+        "quarantine_events",
+        "select reason, count(*) as record_count from quarantine_events "
+        "group by reason order by record_count desc, reason",
+        ["reason", "record_count"],
+    )
+
+
+# --- dbt marts ----------------------------------------------------------------------------------
+
+
+def open_warehouse(path: str | Path) -> duckdb.DuckDBPyConnection | None:
+    """dbt's DuckDB file, read-only; None while it does not exist or dbt holds its write lock."""
+    if not Path(path).exists():
+        return None
+    try:
+        return duckdb.connect(str(path), read_only=True)
+    except (duckdb.IOException, duckdb.ConnectionException):
+        return None
+
+
+def has_mart(warehouse: duckdb.DuckDBPyConnection, mart: str) -> bool:
+    return bool(
+        warehouse.execute(
+            "select count(*) from duckdb_tables() where schema_name = 'main' and table_name = ?",
+            [mart],
+        ).fetchall()[0][0]
+    )
+
+
+def funnel_by_date(warehouse: duckdb.DuckDBPyConnection) -> pd.DataFrame:
+    """funnel_daily summed over devices and categories, newest day first. User counts add up
+    over cells: a user who went through the funnel in two categories counts twice."""
+    columns = [
+        "event_date",
+        "product_view_count",
+        "add_to_cart_count",
+        "viewed_user_count",
+        "carted_user_count",
+        "purchased_user_count",
+        "view_to_purchase_rate",
+    ]
+    if not has_mart(warehouse, "funnel_daily"):
+        return pd.DataFrame(columns=columns)
+    return warehouse.sql(
+        """
+        select
+            event_date,
+            sum(product_view_count)::bigint as product_view_count,
+            sum(add_to_cart_count)::bigint as add_to_cart_count,
+            sum(viewed_user_count)::bigint as viewed_user_count,
+            sum(carted_user_count)::bigint as carted_user_count,
+            sum(purchased_user_count)::bigint as purchased_user_count,
+            sum(purchased_user_count) / nullif(sum(viewed_user_count), 0) as view_to_purchase_rate
+        from main.funnel_daily
+        group by event_date
+        order by event_date desc
+        limit 30
+        """
+    ).df()
+
+
+@dataclass(frozen=True)
+class SessionTotals:
+    session_count: int
+    converted_session_count: int
+    revenue: Decimal
+    average_duration_s: float | None
+
+    @property
+    def conversion_rate(self) -> float | None:
+        return self.converted_session_count / self.session_count if self.session_count else None
+
+
+def session_totals(warehouse: duckdb.DuckDBPyConnection) -> SessionTotals | None:
+    """All sessions in the mart; None while dbt has not built it."""
+    if not has_mart(warehouse, "sessions"):
+        return None
+    session_count, converted_session_count, revenue, average_duration_s = warehouse.execute(
+        "select count(*), count(*) filter (where is_converted), "
+        "coalesce(sum(revenue), 0)::decimal(18, 2), avg(duration_seconds) from main.sessions"
+    ).fetchall()[0]
+    return SessionTotals(session_count, converted_session_count, revenue, average_duration_s)
+
+
+def sessions_by_device(warehouse: duckdb.DuckDBPyConnection) -> pd.DataFrame:
+    columns = ["device_type", "session_count", "converted_session_count", "conversion_rate"]
+    if not has_mart(warehouse, "sessions"):
+        return pd.DataFrame(columns=columns)
+    return warehouse.sql(
+        """
+        select
+            device_type,
+            count(*) as session_count,
+            count(*) filter (where is_converted) as converted_session_count,
+            count(*) filter (where is_converted) / count(*) as conversion_rate
+        from main.sessions
+        group by device_type
+        order by session_count desc, device_type
+        """
+    ).df()

@@ -1,0 +1,177 @@
+"""dashboard/queries.py over lakes written by lake_fixture: each panel's data against the answer
+worked out from silver rows (dashboard_expected), the identity check, and the empty states."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from pathlib import Path
+
+import duckdb
+import pytest
+from dashboard_expected import ExpectedDashboard, expected_dashboard
+from lake_fixture import (
+    DAY_2,
+    hand_checked_anomalies,
+    small_hand_checked_lake,
+    write_inprogress_garbage,
+    write_table,
+)
+
+from dashboard import queries
+
+
+@pytest.fixture(scope="module")
+def lake_root(tmp_path_factory) -> Path:
+    root = tmp_path_factory.mktemp("dashboard") / "lake"
+    small_hand_checked_lake(root)
+    hand_checked_anomalies(root)
+    return root
+
+
+@pytest.fixture(scope="module")
+def expected(lake_root: Path) -> ExpectedDashboard:
+    return expected_dashboard(lake_root)
+
+
+@pytest.fixture
+def lake(lake_root: Path):
+    connection = queries.open_lake(lake_root)
+    yield connection
+    connection.close()
+
+
+def as_dict(frame, key: str, value: str) -> dict:
+    return dict(zip(frame[key], frame[value], strict=True))
+
+
+def test_revenue_orders_and_devices_match_the_order_items(lake, expected):
+    totals = queries.revenue_totals(lake)
+    assert (totals.order_count, totals.revenue) == (expected.order_count, expected.revenue)
+    assert totals.revenue == Decimal("1060.00")  # o1 200.00 + o2 200.00 + o3 660.00
+    by_category = queries.revenue_by_category(lake)
+    assert as_dict(by_category, "category", "items_sold") == expected.items_by_category
+    assert as_dict(by_category, "category", "revenue") == {
+        category: float(revenue) for category, revenue in expected.revenue_by_category.items()
+    }
+    by_device = queries.purchases_by_device(lake)
+    assert as_dict(by_device, "device_type", "purchase_count") == expected.purchases_by_device
+    assert as_dict(by_device, "device_type", "revenue") == {
+        device: float(revenue) for device, revenue in expected.revenue_by_device.items()
+    }
+    per_window = queries.revenue_per_window(lake)
+    assert per_window["revenue"].sum() == float(expected.revenue)
+
+
+def test_traffic_matches_the_silver_events(lake, expected):
+    assert as_dict(queries.events_by_type(lake), "event_type", "event_count") == (
+        expected.events_by_type
+    )
+    per_minute = queries.events_per_minute(lake)
+    assert per_minute["event_count"].sum() == expected.silver_count
+    active = queries.active_users_per_window(lake)
+    assert active["window_start"].is_monotonic_increasing
+    assert active["active_users"].max() == 1  # nobody shares a minute with another user
+
+
+def test_anomalies_are_the_bot_and_the_product_nobody_buys(lake, expected):
+    bots = queries.bot_suspects(lake)
+    assert as_dict(bots, "user_id", "max_events_per_minute") == expected.bot_events_per_minute
+    assert expected.bot_events_per_minute == {"u9": 60}
+    products = queries.high_interest_low_conversion(lake)
+    assert as_dict(products, "product_id", "view_count") == (
+        expected.high_interest_low_conversion_views
+    )
+    assert list(products["purchase_count"]) == [0]
+
+
+def test_data_quality_counts_duplicates_and_the_identity_holds(lake, lake_root, expected):
+    quality = queries.data_quality(lake_root)
+    assert quality == queries.DataQuality(
+        bronze_count=expected.bronze_count,
+        silver_count=expected.silver_count,
+        quarantine_count=expected.quarantine_count,
+        late_count=expected.late_count,
+        duplicate_count=expected.duplicate_count,
+    )
+    assert (quality.duplicate_count, quality.late_count) == (2, 1)
+    assert quality.is_balanced
+    reasons = queries.quarantine_by_reason(lake)
+    assert as_dict(reasons, "reason", "record_count") == expected.quarantine_by_reason
+
+
+def test_a_bronze_record_nobody_explains_breaks_the_identity(tmp_path):
+    root = tmp_path / "lake"
+    small_hand_checked_lake(root)
+    write_table(
+        root,
+        "bronze/events",
+        [{"raw_payload": '{"event_id": "lost"}', "kafka_partition": 0, "kafka_offset": 999,
+          "ingested_at": f"{DAY_2} 18:00:00"}],
+    )  # fmt: skip
+    quality = queries.data_quality(root)
+    assert quality.unaccounted_count == 1
+    assert not quality.is_balanced
+
+
+@pytest.mark.parametrize("has_garbage", [False, True], ids=["no-lake", "only-inprogress-files"])
+def test_a_lake_without_committed_files_reads_as_empty(tmp_path, has_garbage):
+    root = tmp_path / "lake"
+    if has_garbage:
+        for table in ("silver/events", "gold/events_per_minute", "bronze/events"):
+            write_inprogress_garbage(root, table, DAY_2)
+    lake = queries.open_lake(root)
+    for frame in (
+        queries.events_per_minute(lake),
+        queries.events_by_type(lake),
+        queries.revenue_per_window(lake),
+        queries.revenue_by_category_per_window(lake),
+        queries.revenue_by_category(lake),
+        queries.active_users_per_window(lake),
+        queries.purchases_by_device(lake),
+        queries.bot_suspects(lake),
+        queries.high_interest_low_conversion(lake),
+        queries.quarantine_by_reason(lake),
+    ):
+        assert frame.empty
+        assert len(frame.columns) >= 2
+    assert queries.revenue_totals(lake) == queries.RevenueTotals(0, 0, Decimal("0.00"))
+    assert queries.data_quality(root) == queries.DataQuality(0, 0, 0, 0, 0)
+    assert queries.data_quality(root).is_balanced
+
+
+def test_a_missing_warehouse_is_none_and_missing_marts_are_empty(tmp_path):
+    assert queries.open_warehouse(tmp_path / "clickstream.duckdb") is None
+    duckdb.connect(str(tmp_path / "clickstream.duckdb")).close()  # dbt has not built anything
+    warehouse = queries.open_warehouse(tmp_path / "clickstream.duckdb")
+    assert queries.session_totals(warehouse) is None
+    assert queries.funnel_by_date(warehouse).empty
+    assert queries.sessions_by_device(warehouse).empty
+
+
+def test_marts_are_summed_over_the_funnel_cells_and_the_sessions(tmp_path):
+    path = tmp_path / "clickstream.duckdb"
+    with duckdb.connect(str(path)) as warehouse:
+        warehouse.execute(
+            """
+            create table funnel_daily as select * from (values
+                (date '2024-03-01', 'desktop', 'a', 10, 4, 5, 2, 1),
+                (date '2024-03-01', 'mobile', 'b', 6, 2, 3, 2, 1)
+            ) as cells(event_date, device_type, category, product_view_count, add_to_cart_count,
+                viewed_user_count, carted_user_count, purchased_user_count);
+            create table sessions as select * from (values
+                ('desktop', true, 120.00, 60.0),
+                ('desktop', false, 0.00, 0.0),
+                ('mobile', false, 0.00, 30.0)
+            ) as rows(device_type, is_converted, revenue, duration_seconds)
+            """
+        )
+    warehouse = queries.open_warehouse(path)
+    funnel = queries.funnel_by_date(warehouse).iloc[0]
+    assert (funnel["product_view_count"], funnel["purchased_user_count"]) == (16, 2)
+    assert funnel["view_to_purchase_rate"] == pytest.approx(2 / 8)
+    totals = queries.session_totals(warehouse)
+    assert (totals.session_count, totals.converted_session_count) == (3, 1)
+    assert totals.conversion_rate == pytest.approx(1 / 3)
+    assert totals.revenue == Decimal("120.00")
+    by_device = queries.sessions_by_device(warehouse)
+    assert as_dict(by_device, "device_type", "session_count") == {"desktop": 2, "mobile": 1}
