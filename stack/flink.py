@@ -83,6 +83,8 @@ def cluster_settings(config: Config) -> dict[str, object]:
         "execution.checkpointing.externalized-checkpoint-retention": "RETAIN_ON_CANCELLATION",
         "execution.checkpointing.num-retained": 3,
         "state.backend.type": "hashmap",
+        # Throughput over pause times: with G1 the pipeline fell behind at 20k records/s.
+        "env.java.opts.taskmanager": "-XX:+UseParallelGC",
         "restart-strategy.type": "exponential-delay",
         "io.tmp.dirs": str(home(config) / "tmp"),
     }
