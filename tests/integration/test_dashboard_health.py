@@ -26,7 +26,11 @@ def test_health_panel_shows_the_running_job_and_the_missing_one(
     pipeline_config: Config, tmp_path, monkeypatch
 ):
     config = replace(pipeline_config, kafka_bounded_mode="unbounded")
-    produce(config, simulate(GeneratorConfig(seed=3, start_at=datetime.now(UTC)), 200), tmp_path / "truth")
+    produce(
+        config,
+        simulate(GeneratorConfig(seed=3, start_at=datetime.now(UTC)), 200),
+        tmp_path / "truth",
+    )
     job_id, _ = deploy.submit(config, "bronze")
     try:
         # RUNNING, checkpointed and caught up with the topic: what the panel should then show.

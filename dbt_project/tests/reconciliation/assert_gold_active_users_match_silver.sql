@@ -43,16 +43,12 @@ silver_windows as (
 
 compared as (
 
-    select
-        coalesce(gold_windows.window_start, silver_windows.window_start) as window_start,
-        gold_windows.active_user_count as gold_active_user_count,
-        silver_windows.active_user_count as silver_active_user_count
-
-    from gold_windows
-    full outer join silver_windows
-        on gold_windows.window_start = silver_windows.window_start
+    {{ rows_that_differ(
+        'gold_windows', 'silver_windows',
+        keys=['window_start'],
+        measures=['active_user_count']
+    ) }}
 
 )
 
 select * from compared
-where gold_active_user_count is distinct from silver_active_user_count

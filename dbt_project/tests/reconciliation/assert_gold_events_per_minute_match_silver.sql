@@ -45,19 +45,12 @@ silver_windows as (
 
 compared as (
 
-    select
-        coalesce(gold_windows.window_start, silver_windows.window_start) as window_start,
-        coalesce(gold_windows.event_type, silver_windows.event_type) as event_type,
-        gold_windows.event_count as gold_event_count,
-        silver_windows.event_count as silver_event_count
-
-    from gold_windows
-    full outer join silver_windows
-        on
-            gold_windows.window_start = silver_windows.window_start
-            and gold_windows.event_type = silver_windows.event_type
+    {{ rows_that_differ(
+        'gold_windows', 'silver_windows',
+        keys=['window_start', 'event_type'],
+        measures=['event_count']
+    ) }}
 
 )
 
 select * from compared
-where gold_event_count is distinct from silver_event_count

@@ -56,23 +56,12 @@ silver_windows as (
 
 compared as (
 
-    select
-        coalesce(gold_windows.window_start, silver_windows.window_start) as window_start,
-        coalesce(gold_windows.device_type, silver_windows.device_type) as device_type,
-        gold_windows.purchase_count as gold_purchase_count,
-        silver_windows.purchase_count as silver_purchase_count,
-        gold_windows.revenue as gold_revenue,
-        silver_windows.revenue as silver_revenue
-
-    from gold_windows
-    full outer join silver_windows
-        on
-            gold_windows.window_start = silver_windows.window_start
-            and gold_windows.device_type = silver_windows.device_type
+    {{ rows_that_differ(
+        'gold_windows', 'silver_windows',
+        keys=['window_start', 'device_type'],
+        measures=['purchase_count', 'revenue']
+    ) }}
 
 )
 
 select * from compared
-where
-    gold_purchase_count is distinct from silver_purchase_count
-    or gold_revenue is distinct from silver_revenue

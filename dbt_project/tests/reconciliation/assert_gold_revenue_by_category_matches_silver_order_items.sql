@@ -47,23 +47,12 @@ silver_windows as (
 
 compared as (
 
-    select
-        coalesce(gold_windows.window_start, silver_windows.window_start) as window_start,
-        coalesce(gold_windows.category, silver_windows.category) as category,
-        gold_windows.items_sold as gold_items_sold,
-        silver_windows.items_sold as silver_items_sold,
-        gold_windows.revenue as gold_revenue,
-        silver_windows.revenue as silver_revenue
-
-    from gold_windows
-    full outer join silver_windows
-        on
-            gold_windows.window_start = silver_windows.window_start
-            and gold_windows.category = silver_windows.category
+    {{ rows_that_differ(
+        'gold_windows', 'silver_windows',
+        keys=['window_start', 'category'],
+        measures=['items_sold', 'revenue']
+    ) }}
 
 )
 
 select * from compared
-where
-    gold_items_sold is distinct from silver_items_sold
-    or gold_revenue is distinct from silver_revenue

@@ -45,20 +45,12 @@ silver_windows as (
 
 compared as (
 
-    select
-        coalesce(gold_windows.window_start, silver_windows.window_start) as window_start,
-        gold_windows.order_count as gold_order_count,
-        silver_windows.order_count as silver_order_count,
-        gold_windows.revenue as gold_revenue,
-        silver_windows.revenue as silver_revenue
-
-    from gold_windows
-    full outer join silver_windows
-        on gold_windows.window_start = silver_windows.window_start
+    {{ rows_that_differ(
+        'gold_windows', 'silver_windows',
+        keys=['window_start'],
+        measures=['order_count', 'revenue']
+    ) }}
 
 )
 
 select * from compared
-where
-    gold_order_count is distinct from silver_order_count
-    or gold_revenue is distinct from silver_revenue
