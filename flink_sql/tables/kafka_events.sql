@@ -12,14 +12,14 @@ create table kafka_events (
     kafka_offset bigint metadata from 'offset' virtual,
     kafka_timestamp timestamp_ltz(3) metadata from 'timestamp' virtual,
     proc_time as proctime(),
-    -- Event time from the payload (event_time). A missing, unreadable or far-future value becomes
-    -- the epoch, which never advances the watermark; such records are quarantined downstream.
+    -- Event time from the payload (event_time), if no later than the far-future cut-off. A
+    -- missing, unreadable or far-future value becomes the epoch, which never advances the
+    -- watermark; such records are quarantined downstream.
     event_at as coalesce(
-        case
-            when event_time(raw_value)
-                <= cast(kafka_timestamp as timestamp(3)) + interval '${max_future_minutes}' minute
-                then event_time(raw_value)
-        end,
+        event_time(
+            raw_value,
+            cast(kafka_timestamp as timestamp(3)) + interval '${max_future_minutes}' minute
+        ),
         timestamp '1970-01-01 00:00:00'
     ),
     -- Shoppers' devices buffer and retry: events may arrive this much out of order and still count.

@@ -17,7 +17,9 @@ import org.apache.flink.table.functions.ScalarFunction;
  * The payload's top-level {@code event_at} as TIMESTAMP(3), for the source's watermark.
  *
  * <p>Only the contract's exact form {@code 2026-11-22T10:15:30.123Z} of a real instant is read;
- * anything else (absent, another format, Feb 30, unreadable JSON) is null. The source runs this
+ * anything else (absent, another format, Feb 30, unreadable JSON) is null, and so is a time
+ * after {@code notAfter} (the source's far-future cut-off: one call then does what a CASE would
+ * need two calls for). The source runs this
  * for every record before anything else, so it only tokenizes: nothing but {@code event_at} is
  * kept, and the last of duplicate keys wins, as in parse_event.
  */
@@ -31,13 +33,16 @@ public final class EventTime extends ScalarFunction {
                     .withResolverStyle(ResolverStyle.STRICT);
 
     public @DataTypeHint(value = "TIMESTAMP(3)", bridgedTo = TimestampData.class) TimestampData
-            eval(byte[] value) {
+            eval(byte[] value, @DataTypeHint("TIMESTAMP(3)") LocalDateTime notAfter) {
         String text = eventAtText(value);
         if (text == null) {
             return null;
         }
         try {
-            return TimestampData.fromLocalDateTime(LocalDateTime.parse(text, CONTRACT_FORMAT));
+            LocalDateTime eventAt = LocalDateTime.parse(text, CONTRACT_FORMAT);
+            return notAfter == null || eventAt.isAfter(notAfter)
+                    ? null
+                    : TimestampData.fromLocalDateTime(eventAt);
         } catch (DateTimeParseException notTheContractsForm) {
             return null;
         }

@@ -13,8 +13,10 @@ class EventTimeTest {
 
     private final EventTime function = new EventTime();
 
+    private static final LocalDateTime FAR = LocalDateTime.of(2100, 1, 1, 0, 0);
+
     private TimestampData eventTime(String json) {
-        return function.eval(json.getBytes(StandardCharsets.UTF_8));
+        return function.eval(json.getBytes(StandardCharsets.UTF_8), FAR);
     }
 
     @Test
@@ -41,6 +43,15 @@ class EventTimeTest {
         for (String payload : payloads) {
             assertNull(eventTime(payload), payload);
         }
-        assertNull(function.eval(null));
+        assertNull(function.eval(null, FAR));
+    }
+
+    @Test
+    void aTimeAfterTheCutOffIsNull() {
+        String json = "{\"event_at\":\"2026-11-22T10:15:30.123Z\"}";
+        byte[] value = json.getBytes(StandardCharsets.UTF_8);
+        LocalDateTime eventAt = LocalDateTime.of(2026, 11, 22, 10, 15, 30, 123_000_000);
+        assertEquals(TimestampData.fromLocalDateTime(eventAt), function.eval(value, eventAt));
+        assertNull(function.eval(value, eventAt.minusNanos(1_000_000)));
     }
 }
