@@ -133,6 +133,15 @@ def port_in_use(host: str, port: int) -> bool:
     return False
 
 
+def free_ports(count: int, host: str = "127.0.0.1") -> list[int]:
+    """`count` distinct ports the OS has just handed out as free on `host`."""
+    with contextlib.ExitStack() as sockets:
+        probes = [sockets.enter_context(socket.socket()) for _ in range(count)]
+        for probe in probes:
+            probe.bind((host, 0))
+        return [probe.getsockname()[1] for probe in probes]
+
+
 def require_free_ports(host: str, ports: dict[str, int]) -> None:
     busy = {name: port for name, port in ports.items() if port_in_use(host, port)}
     if busy:
