@@ -30,7 +30,7 @@ from lake_fixture import (
 DBT_PROJECT = Path(__file__).resolve().parents[1] / "dbt_project"
 MARTS = ("sessions", "funnel_daily", "user_funnel", "product_performance", "data_quality_daily")
 # Small thresholds so the tiny lake has a high-interest, low-conversion product-day.
-FLAG_VARS = {"high_interest_min_views": 2, "low_conversion_max_rate": 0.25}
+FLAG_VARS = {"hilc_min_views": 2, "hilc_max_conversion_rate": 0.25}
 
 D1, D2, D3 = date(2024, 3, 1), date(2024, 3, 2), date(2024, 3, 3)
 

@@ -94,9 +94,9 @@ final as (
         add_to_cart_count / nullif(view_count, 0) as view_to_cart_rate,
         order_count / nullif(view_count, 0) as conversion_rate,
         (
-            view_count >= {{ var('high_interest_min_views') }}
+            view_count >= {{ var('hilc_min_views') }}
             and coalesce(order_count / nullif(view_count, 0), 0)
-            < {{ var('low_conversion_max_rate') }}
+            < {{ var('hilc_max_conversion_rate') }}
         ) as is_high_interest_low_conversion
 
     from products_joined

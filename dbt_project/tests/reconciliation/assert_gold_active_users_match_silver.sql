@@ -28,7 +28,9 @@ gold_span as (
 silver_windows as (
 
     select
-        time_bucket(to_minutes({{ var('gold_window_minutes') }}), events.event_at) as window_start,
+        time_bucket(
+            to_minutes({{ var('window_minutes') }}), events.event_at, timestamp '1970-01-01'
+        ) as window_start,
         count(distinct events.user_id) as active_user_count
 
     from events
@@ -36,7 +38,7 @@ silver_windows as (
         on
             events.event_at >= gold_span.first_window_start
             and events.event_at
-            < gold_span.last_window_start + to_minutes({{ var('gold_window_minutes') }})
+            < gold_span.last_window_start + to_minutes({{ var('window_minutes') }})
     group by all
 
 ),

@@ -29,8 +29,9 @@ gold_span as (
 silver_windows as (
 
     select
-        time_bucket(to_minutes({{ var('gold_window_minutes') }}), order_items.event_at)
-            as window_start,
+        time_bucket(
+            to_minutes({{ var('window_minutes') }}), order_items.event_at, timestamp '1970-01-01'
+        ) as window_start,
         coalesce(order_items.category, 'unknown') as category,
         sum(order_items.quantity) as items_sold,
         sum(order_items.line_total) as revenue
@@ -40,7 +41,7 @@ silver_windows as (
         on
             order_items.event_at >= gold_span.first_window_start
             and order_items.event_at
-            < gold_span.last_window_start + to_minutes({{ var('gold_window_minutes') }})
+            < gold_span.last_window_start + to_minutes({{ var('window_minutes') }})
     group by all
 
 ),

@@ -29,7 +29,9 @@ gold_span as (
 silver_windows as (
 
     select
-        time_bucket(to_minutes({{ var('gold_window_minutes') }}), orders.event_at) as window_start,
+        time_bucket(
+            to_minutes({{ var('window_minutes') }}), orders.event_at, timestamp '1970-01-01'
+        ) as window_start,
         count(*) as order_count,
         sum(orders.order_total) as revenue
 
@@ -38,7 +40,7 @@ silver_windows as (
         on
             orders.event_at >= gold_span.first_window_start
             and orders.event_at
-            < gold_span.last_window_start + to_minutes({{ var('gold_window_minutes') }})
+            < gold_span.last_window_start + to_minutes({{ var('window_minutes') }})
     group by all
 
 ),
