@@ -8,15 +8,17 @@ read when the DAG is parsed), for the interval's UTC dates:
    `require_healthy_pipeline: false`, for backfills over a lake no stack is writing);
 2. **dbt_source_freshness** — `dbt source freshness` over the lake tables that have files
    (stale tables only logged with `require_fresh_sources: false`);
-3. **dbt_build** — `dbt build --vars '{start_date: …, end_date: …}'`: the incremental marts
-   replace those dates' partitions, so re-running a date is idempotent;
+3. **dbt_build** — `dbt build --vars '{start_date: …, end_date: …, window_minutes: …}'`: the
+   incremental marts replace those dates' partitions, so re-running a date is idempotent; the
+   semantic settings (window size, HILC thresholds, session timeout) are `stack.config`'s, as the
+   Flink jobs have them;
 4. **check_data_quality** — per ingestion date, record by record:
    `bronze = silver + quarantine + late + duplicates`; the summary is the task's XCom, and a
    broken identity fails the task at once (no retries), with the numbers.
 
 The dates are those of the data interval, widened back by `lookback_minutes` (60), so the first
-runs after midnight finish the previous day. Lake root: `stack.config` (`CLICKSTREAM_LAKE_ROOT`,
-default `./lake`); the warehouse is dbt's (`DBT_DUCKDB_PATH`, default `clickstream.duckdb` beside
+runs after midnight finish the previous day. Lake root and settings: `stack.config`
+(`clickstream.toml` or `CLICKSTREAM_CONFIG`, then `CLICKSTREAM_*`; lake default `./lake`); the warehouse is dbt's (`DBT_DUCKDB_PATH`, default `clickstream.duckdb` beside
 the lake). Backfill a date range (one run per interval, one at a time):
 
     airflow backfill create --dag-id clickstream_marts --from-date 2024-03-01 --to-date 2024-03-02 \
@@ -67,10 +69,16 @@ def _interval() -> tuple[datetime, datetime]:
     return start, end
 
 
-def _lake_root() -> str:
+def _config():
+    """The typed config (stack/config.py: defaults, clickstream.toml, CLICKSTREAM_*), loaded when a
+    task runs: the lake, and the semantic settings dbt gets as vars, are the Flink jobs' own."""
     from stack.config import load_config
 
-    return load_config().lake_root
+    return load_config()
+
+
+def _lake_root() -> str:
+    return _config().lake_root
 
 
 def _dates():
@@ -108,13 +116,14 @@ def dbt_source_freshness() -> list[dict]:
 @task(task_id="dbt_build", max_active_tis_per_dag=1, execution_timeout=timedelta(hours=1))
 def dbt_build() -> dict[str, str]:
     """`dbt build` of the run's dates: models and their tests, the date-partitioned marts
-    replacing those dates (idempotent). One at a time across all runs and backfills: DuckDB lets
-    one process write the warehouse."""
+    replacing those dates (idempotent), with the config's semantic settings as vars
+    (window_minutes, hilc_*, session_timeout_minutes). One at a time across all runs and
+    backfills: DuckDB lets one process write the warehouse."""
     from pipeline import marts
 
     date_range = _dates()
     extra_vars = get_current_context()["params"]["dbt_vars"] or {}
-    marts.build_marts(_lake_root(), date_range, extra_vars)
+    marts.build_marts(_config(), date_range, extra_vars)
     return date_range.dbt_vars()
 
 
@@ -181,8 +190,8 @@ def check_data_quality() -> list[dict]:
         "dbt_vars": Param(
             {},
             type="object",
-            description="Extra dbt vars (e.g. high_interest_min_views); start_date and "
-            "end_date are always the run's dates.",
+            description="Extra dbt vars, over the config's (e.g. hilc_min_views); start_date "
+            "and end_date are always the run's dates.",
         ),
     },
 )

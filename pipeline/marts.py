@@ -18,6 +18,7 @@ from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 from pipeline import lake
+from stack.config import Config
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 DBT_PROJECT = REPO_ROOT / "dbt_project"
@@ -225,13 +226,15 @@ def check_source_freshness(
 
 
 def build_marts(
-    lake_root: str, date_range: DateRange, extra_vars: dict | None = None, log: Log = print
+    config: Config, date_range: DateRange, extra_vars: dict | None = None, log: Log = print
 ) -> str:
-    """`dbt build` (models and their tests) rebuilding the marts' partitions of `date_range`:
-    each date-partitioned mart deletes the range and appends it again, so re-running a date
-    replaces it (idempotent), and a backfill is one run per interval."""
-    dbt_vars = {**(extra_vars or {}), **date_range.dbt_vars()}
-    return run_dbt(["build", "--vars", json.dumps(dbt_vars)], dbt_env(lake_root), log)
+    """`dbt build` (models and their tests) over `config`'s lake, rebuilding the marts' partitions
+    of `date_range`: each date-partitioned mart deletes the range and appends it again, so
+    re-running a date replaces it (idempotent), and a backfill is one run per interval. The
+    semantic settings (window size, session timeout, …) are the config's, the same the Flink jobs
+    were rendered with; `extra_vars` may override them, never the dates."""
+    dbt_vars = {**config.dbt_vars(), **(extra_vars or {}), **date_range.dbt_vars()}
+    return run_dbt(["build", "--vars", json.dumps(dbt_vars)], dbt_env(config.lake_root), log)
 
 
 # --- the accounting identity ---------------------------------------------------------------------

@@ -17,6 +17,16 @@ REPO_ROOT = Path(__file__).resolve().parent.parent
 ENV_PREFIX = "CLICKSTREAM_"
 
 
+# The settings dbt_project/ reads as vars of the same name: gold's window size for the
+# reconciliation tests, the high-interest/low-conversion flag of product_performance, sessions.
+DBT_VARS = (
+    "window_minutes",
+    "hilc_min_views",
+    "hilc_max_conversion_rate",
+    "session_timeout_minutes",
+)
+
+
 class ConfigError(ValueError):
     """A configuration value is missing, malformed or inconsistent."""
 
@@ -49,7 +59,8 @@ class Config:
     kafka_partitions: int = 3
     flink_rest_url: str = ""
     lake_root: str = str(REPO_ROOT / "lake")
-    # Pipeline semantics, rendered into flink_sql/ as ${name} placeholders.
+    # Pipeline semantics, rendered into flink_sql/ as ${name} placeholders; those in DBT_VARS are
+    # also the dbt project's vars of the same name.
     watermark_delay_seconds: int = 5
     max_future_minutes: int = 60
     dedup_state_ttl: str = "1 h"
@@ -58,6 +69,8 @@ class Config:
     high_value_price: int = 500
     hilc_min_views: int = 20
     hilc_max_conversion_rate: float = 0.02
+    # dbt sessions: a gap of at least this long between two events of a user starts a new session.
+    session_timeout_minutes: int = 30
     source_idle_timeout: str = "30 s"
     # on-periodic (every 200 ms, fast) or on-event (after every record: which records are late
     # no longer depends on timing, so tests can compare exact counts).
@@ -100,6 +113,11 @@ class Config:
             "source_idle_timeout": self.source_idle_timeout,
             "watermark_emit_strategy": self.watermark_emit_strategy,
         }
+
+    def dbt_vars(self) -> dict[str, int | float]:
+        """The semantic settings the dbt project reads, as `--vars` (dbt_project.yml defaults each
+        to its CLICKSTREAM_* environment variable, then to the default here)."""
+        return {name: getattr(self, name) for name in DBT_VARS}
 
     @property
     def dashboard_url(self) -> str:
@@ -201,6 +219,10 @@ def _validate(config: Config) -> None:
     for name in ("watermark_delay_seconds", "max_future_minutes", "window_minutes"):
         if not 0 < getattr(config, name) < 100:
             raise ConfigError(f"{name} must be between 1 and 99, got {getattr(config, name)}")
+    if config.session_timeout_minutes < 1:
+        raise ConfigError("session_timeout_minutes must be at least 1")
+    if config.hilc_min_views < 1 or not 0 <= config.hilc_max_conversion_rate <= 1:
+        raise ConfigError("hilc_min_views must be at least 1, hilc_max_conversion_rate in [0, 1]")
     if config.kafka_partitions < 1:
         raise ConfigError("kafka_partitions must be at least 1")
     if config.dashboard_refresh_seconds < 1:

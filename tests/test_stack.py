@@ -2,15 +2,18 @@
 
 from __future__ import annotations
 
+import dataclasses
+import re
 import socket
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
+import yaml
 
 from stack import dashboard, flink, kafka
-from stack.config import ConfigError, load_config
+from stack.config import DBT_VARS, REPO_ROOT, Config, ConfigError, load_config
 from stack.processes import Service, StackError, port_in_use, require_free_ports
 
 
@@ -38,11 +41,49 @@ def test_toml_file_then_environment(tmp_path):
         ({"CLICKSTREAM_DASHBOARD_PORT": "8081"}, "ports must be distinct"),
         ({"CLICKSTREAM_TASKMANAGER_SLOTS": "2"}, "at least 4"),
         ({"CLICKSTREAM_WATERMARK_DELAY_SECONDS": "120"}, "between 1 and 99"),
+        ({"CLICKSTREAM_WINDOW_MINUTES": "0"}, "window_minutes must be between 1 and 99"),
+        ({"CLICKSTREAM_SESSION_TIMEOUT_MINUTES": "0"}, "session_timeout_minutes"),
+        ({"CLICKSTREAM_HILC_MAX_CONVERSION_RATE": "2"}, "hilc_max_conversion_rate in"),
     ],
 )
 def test_bad_values_are_rejected_with_the_setting_named(tmp_path, environ, message):
     with pytest.raises(ConfigError, match=message):
         load_config(path=tmp_path / "none.toml", environ=environ)
+
+
+DBT_PROJECT_VARS = yaml.safe_load((REPO_ROOT / "dbt_project" / "dbt_project.yml").read_text())[
+    "vars"
+]
+ENV_VAR_DEFAULT = re.compile(r"\{\{ env_var\('CLICKSTREAM_(\w+)', '([^']*)'\) \}\}")
+
+
+@pytest.mark.parametrize("name", DBT_VARS)
+def test_dbt_var_is_the_setting_of_the_same_name_with_the_same_default(name):
+    """A plain `dbt build` reads CLICKSTREAM_<NAME>, else a default that must be the config's."""
+    match = ENV_VAR_DEFAULT.fullmatch(str(DBT_PROJECT_VARS[name]))
+    assert match, f"dbt_project.yml: var {name} should be {{{{ env_var('CLICKSTREAM_...') }}}}"
+    env_name, default = match.groups()
+    assert env_name == name.upper()
+    default_value = next(f.default for f in dataclasses.fields(Config) if f.name == name)
+    assert type(default_value)(default) == default_value
+
+
+def test_no_dbt_var_copies_a_setting_outside_dbt_vars():
+    settings = {field.name for field in dataclasses.fields(Config)}
+    assert set(DBT_PROJECT_VARS) & settings == set(DBT_VARS)
+
+
+def test_dbt_vars_come_from_the_toml_file_and_the_environment(tmp_path):
+    path = tmp_path / "clickstream.toml"
+    path.write_text("window_minutes = 5\nhilc_max_conversion_rate = 0.1\n")
+    config = load_config(path=path, environ={"CLICKSTREAM_SESSION_TIMEOUT_MINUTES": "45"})
+    assert config.dbt_vars() == {
+        "window_minutes": 5,
+        "hilc_min_views": 20,
+        "hilc_max_conversion_rate": 0.1,
+        "session_timeout_minutes": 45,
+    }
+    assert config.sql_params("silver_gold")["window_minutes"] == "5"  # Flink gets the same
 
 
 def test_unknown_setting_in_file_is_rejected(tmp_path):
