@@ -2,7 +2,8 @@
 
 Each command parses its options, builds the records and hands them to generator.produce;
 errors become a message on stderr and a non-zero exit code (1 = records not delivered,
-2 = bad options or Kafka unreachable).
+2 = bad options or Kafka unreachable). Where to send (bootstrap servers, topic, partitions in a
+dry run) comes from the typed config, stack/config.py, as for the Flink jobs; flags override it.
 """
 
 from __future__ import annotations
@@ -23,8 +24,6 @@ from generator.contract import format_event_at, to_epoch_ms
 from generator.ground_truth import GroundTruthWriter
 from generator.model import GeneratorConfig, Record
 from generator.produce import (
-    DEFAULT_BOOTSTRAP_SERVERS,
-    DEFAULT_TOPIC,
     DeliveryStats,
     KafkaSettings,
     KafkaUnavailableError,
@@ -38,11 +37,20 @@ from generator.produce import (
 )
 from generator.rees46 import replay_records
 from generator.simulate import Simulation
+from stack.config import Config, ConfigError, load_config
 
 BootstrapOption = Annotated[
-    str, typer.Option("--bootstrap-servers", help="Kafka bootstrap servers.")
+    str | None,
+    typer.Option(
+        "--bootstrap-servers",
+        help="Kafka bootstrap servers (default: the config's, 127.0.0.1:<kafka_port>).",
+        show_default=False,
+    ),
 ]
-TopicOption = Annotated[str, typer.Option(help="Kafka topic.")]
+TopicOption = Annotated[
+    str | None,
+    typer.Option(help="Kafka topic (default: the config's kafka_topic).", show_default=False),
+]
 GroundTruthOption = Annotated[
     Path | None,
     typer.Option(
@@ -71,8 +79,8 @@ def generate(
     rate: Annotated[
         float, typer.Option(help="Records per wall-clock second (0 = as fast as possible).")
     ] = 0.0,
-    bootstrap_servers: BootstrapOption = DEFAULT_BOOTSTRAP_SERVERS,
-    topic: TopicOption = DEFAULT_TOPIC,
+    bootstrap_servers: BootstrapOption = None,
+    topic: TopicOption = None,
     seed: Annotated[
         int | None, typer.Option(help="Random seed (default: random, printed on stderr).")
     ] = None,
@@ -89,7 +97,10 @@ def generate(
     ] = None,
     partitions: Annotated[
         int | None,
-        typer.Option(help="Partitions of the topic (default: asked from Kafka; 3 in a dry run)."),
+        typer.Option(
+            help="Partitions of the topic (default: asked from Kafka; the config's "
+            "kafka_partitions in a dry run)."
+        ),
     ] = None,
     duplicate_rate: Annotated[float, typer.Option(help="Share of exact re-sends.")] = 0.01,
     out_of_order_rate: Annotated[
@@ -121,6 +132,9 @@ def generate(
     """Simulate shop sessions (with labelled faults) and send them to Kafka."""
     if dry_run and count is None:
         _fail("--dry-run needs --count")
+    stack_config = _load_config()
+    bootstrap_servers = bootstrap_servers or stack_config.bootstrap_servers
+    topic = topic or stack_config.kafka_topic
     if seed is None:
         seed = random.SystemRandom().randrange(2**31)
     start = _parse_start_at(start_at) if start_at else _now_ms()
@@ -131,7 +145,9 @@ def generate(
             seed=seed,
             start_at=start,
             sim_rate=sim_rate,
-            partitions=partitions or 3,
+            partitions=partitions or stack_config.kafka_partitions,
+            # a user's sessions are as far apart as the marts' sessionization splits them
+            session_gap=timedelta(minutes=stack_config.session_timeout_minutes),
             duplicate_rate=duplicate_rate,
             out_of_order_rate=out_of_order_rate,
             late_rate=late_rate,
@@ -184,8 +200,8 @@ def replay(
         Path,
         typer.Argument(help="REES46 CSV (.csv or .csv.gz).", exists=True, dir_okay=False),
     ],
-    bootstrap_servers: BootstrapOption = DEFAULT_BOOTSTRAP_SERVERS,
-    topic: TopicOption = DEFAULT_TOPIC,
+    bootstrap_servers: BootstrapOption = None,
+    topic: TopicOption = None,
     shift_to_now: Annotated[
         bool, typer.Option(help="Shift event times so the first event happens now.")
     ] = False,
@@ -202,6 +218,9 @@ def replay(
     """Replay a REES46 e-commerce CSV into the topic, in the same event contract."""
     if speedup < 0:
         _fail("--speedup must be >= 0")
+    stack_config = _load_config()
+    bootstrap_servers = bootstrap_servers or stack_config.bootstrap_servers
+    topic = topic or stack_config.kafka_topic
     settings = _kafka_settings(bootstrap_servers, topic, compression, 20, 1_000_000)
     stats = DeliveryStats()
     producer = None
@@ -313,11 +332,22 @@ def _finish(report: RunReport) -> None:
         raise typer.Exit(1)
 
 
+def _load_config() -> Config:
+    try:
+        return load_config()
+    except ConfigError as error:
+        _fail(str(error))
+
+
 def _connect(settings: KafkaSettings, stats: DeliveryStats) -> Producer:
     try:
         return open_producer(settings, stats)
     except KafkaUnavailableError as error:
-        _fail(str(error))
+        _fail(
+            f"{error}. Is the stack up (python jobs.py up)? The address is the config's "
+            "kafka_bootstrap_servers, else 127.0.0.1:<kafka_port> (CLICKSTREAM_* variables, "
+            "clickstream.toml), unless --bootstrap-servers says otherwise."
+        )
 
 
 def _existing_topic_partitions(producer: Producer, topic: str) -> int:

@@ -3,7 +3,9 @@ bounded or unbounded runs, progress on stderr, and a clean flush on SIGINT/SIGTE
 
 from __future__ import annotations
 
+import logging
 import signal
+import socket
 import sys
 import threading
 import time
@@ -18,8 +20,6 @@ from confluent_kafka import KafkaError, KafkaException, Producer
 from generator.ground_truth import GroundTruthWriter
 from generator.model import Record
 
-DEFAULT_BOOTSTRAP_SERVERS = "127.0.0.1:9092"
-DEFAULT_TOPIC = "clickstream.events"
 COMPRESSIONS = ("lz4", "zstd", "snappy", "gzip", "none")
 MAX_ERRORS_KEPT = 10
 
@@ -34,8 +34,11 @@ class KafkaUnavailableError(RuntimeError):
 
 @dataclass(frozen=True)
 class KafkaSettings:
-    bootstrap_servers: str = DEFAULT_BOOTSTRAP_SERVERS
-    topic: str = DEFAULT_TOPIC
+    """Where and how to produce; the address and topic come from the typed config (stack/config.py)
+    unless the caller says otherwise."""
+
+    bootstrap_servers: str
+    topic: str
     compression: str = "lz4"
     linger_ms: int = 20
     batch_size: int = 1_000_000  # bytes per partition batch (broker limit ~1 MiB)
@@ -146,19 +149,74 @@ class RunReport:
         return "\n".join(lines)
 
 
+# librdkafka warnings a freshly started broker causes while it loads its coordinator state; the
+# producer retries every 500 ms and sends once it has its producer id.
+TRANSIENT_LOG_MESSAGES = ("Coordinator load in progress", "Coordinator not available")
+
+
+@dataclass
+class LibrdkafkaLog:
+    """The producer's `logger`: librdkafka's log lines go to `write` (stderr), except the GETPID
+    warnings of a broker still loading its coordinator, which are retried and resolve on their
+    own. Were they to last, records would time out and be reported as failed deliveries."""
+
+    write: Callable[[str], None] = log_stderr
+    suppressed: int = 0
+
+    def log(self, level: int, fmt: str, *args: object) -> None:
+        # confluent-kafka calls log(level, "%s [%s] %s", facility, client name, message).
+        message = fmt % args if args else fmt
+        if message.startswith("GETPID ") and any(
+            transient in message for transient in TRANSIENT_LOG_MESSAGES
+        ):
+            self.suppressed += 1
+            return
+        self.write(f"librdkafka {logging.getLevelName(level).lower()}: {message}")
+
+
+def _host_port(server: str) -> tuple[str, int]:
+    """("host", port) of one bootstrap server: host:port, [v6]:port, with or without a
+    protocol:// prefix; 9092 when no port is given."""
+    address = server.strip().rpartition("://")[2]
+    host, colon, port = address.rpartition(":")
+    if colon and port.isdigit():
+        return host.strip("[]"), int(port)
+    return address.strip("[]"), 9092
+
+
+def require_reachable(bootstrap_servers: str, timeout_s: float = 3.0) -> None:
+    """KafkaUnavailableError unless some bootstrap server accepts a TCP connection. A closed port
+    fails at once, where librdkafka would retry (and log every retry) until a timeout."""
+    reasons: dict[str, str] = {}
+    for server in bootstrap_servers.split(","):
+        host, port = _host_port(server)
+        try:
+            with socket.create_connection((host, port), timeout=timeout_s):
+                return
+        except OSError as error:
+            reasons[f"{host}:{port}"] = (error.strerror or str(error)).lower()
+    if len(reasons) == 1:
+        detail = next(iter(reasons.values()))
+    else:
+        detail = "; ".join(f"{address} {reason}" for address, reason in reasons.items())
+    raise KafkaUnavailableError(f"Kafka unreachable at {bootstrap_servers}: {detail}")
+
+
 def open_producer(
     settings: KafkaSettings, stats: DeliveryStats, timeout_s: float = 10.0
 ) -> Producer:
-    """A connected producer; KafkaUnavailableError if the brokers don't answer in time."""
+    """A connected producer; KafkaUnavailableError if no broker answers in time."""
+    require_reachable(settings.bootstrap_servers)
     config = settings.producer_config()
     config["on_delivery"] = stats.on_delivery
     config["error_cb"] = stats.on_error
+    config["logger"] = LibrdkafkaLog()
     try:
         producer = Producer(config)
         producer.list_topics(timeout=timeout_s)
     except KafkaException as error:
         raise KafkaUnavailableError(
-            f"cannot reach Kafka at {settings.bootstrap_servers}: {error.args[0]}"
+            f"Kafka unreachable at {settings.bootstrap_servers}: {error.args[0]}"
         ) from error
     return producer
 

@@ -1,5 +1,6 @@
 """The event generator, without Kafka: invariants over thousands of simulated records, the
-labelled faults, determinism, the ground truth, and the REES46 replay mapping.
+labelled faults, determinism, the ground truth, the REES46 replay mapping, and where the CLI
+sends (the typed config, flags overriding; an unreachable broker is an error, on a free port).
 
 The contract checks (`contract_violations`) are written from docs/events.md, independently of
 the generator's code, so a generator bug cannot hide behind its own helpers.
@@ -9,8 +10,12 @@ from __future__ import annotations
 
 import itertools
 import json
+import logging
 import math
+import os
 import re
+import subprocess
+import sys
 import uuid
 from collections import Counter, defaultdict
 from datetime import UTC, datetime, timedelta
@@ -36,8 +41,10 @@ from generator.ground_truth import (
     load_summary,
 )
 from generator.model import GeneratorConfig, Record
+from generator.produce import LibrdkafkaLog
 from generator.rees46 import replay_records
 from generator.simulate import Simulation, simulate
+from stack.processes import free_ports
 
 START = datetime(2026, 11, 22, 10, 0, tzinfo=UTC)
 START_MS = int(START.timestamp() * 1000)
@@ -546,6 +553,103 @@ def test_cli_generate_dry_run_writes_the_ground_truth(tmp_path):
 
     bad = CliRunner().invoke(app, ["generate", "--dry-run"])  # no --count
     assert bad.exit_code == 2
+
+
+# ------------------------------------------------------------- where to send: the typed config
+
+REPO_ROOT = Path(__file__).resolve().parents[1]
+
+
+def cli_app() -> typer.Typer:
+    app = typer.Typer()
+    app.command()(generate)
+    app.command()(replay)
+    return app
+
+
+def run_jobs_py(*args: str, environ: dict[str, str]) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        [sys.executable, str(REPO_ROOT / "jobs.py"), *args],
+        cwd=REPO_ROOT,
+        env={**os.environ, **environ},
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+
+
+def test_generate_stops_when_the_configured_kafka_is_unreachable():
+    """No broker listens on the configured port: generate says where it looked and exits 2; it
+    never falls back to another address (a user's other stack on 9092)."""
+    (port,) = free_ports(1)
+    result = run_jobs_py("generate", "--count", "1", environ={"CLICKSTREAM_KAFKA_PORT": str(port)})
+    assert result.returncode == 2, result.stderr
+    assert f"Kafka unreachable at 127.0.0.1:{port}: connection refused" in result.stderr
+    assert "sent " not in result.stderr  # nothing was produced anywhere
+
+
+def test_replay_flag_overrides_the_configured_bootstrap_servers(rees46_file):
+    configured, flagged = free_ports(2)
+    result = run_jobs_py(
+        "replay",
+        str(rees46_file),
+        "--bootstrap-servers",
+        f"127.0.0.1:{flagged}",
+        environ={"CLICKSTREAM_KAFKA_PORT": str(configured)},
+    )
+    assert result.returncode == 2, result.stderr
+    assert f"Kafka unreachable at 127.0.0.1:{flagged}: connection refused" in result.stderr
+    assert str(configured) not in result.stderr
+
+
+def test_dry_run_takes_topic_and_partitions_from_the_config(tmp_path):
+    path = tmp_path / "truth.jsonl"
+    args = ["generate", "--count", "50", "--dry-run", "--seed", "5", "--ground-truth", str(path)]
+    environ = {"CLICKSTREAM_KAFKA_TOPIC": "shop.events", "CLICKSTREAM_KAFKA_PARTITIONS": "5"}
+    result = CliRunner().invoke(cli_app(), args, env=environ)
+    assert result.exit_code == 0, result.output
+    summary = load_summary(path)
+    assert (summary["topic"], summary["generator"]["partitions"]) == ("shop.events", 5)
+    # flags win over the config
+    result = CliRunner().invoke(
+        cli_app(), [*args, "--topic", "flagged", "--partitions", "2"], env=environ
+    )
+    assert result.exit_code == 0, result.output
+    summary = load_summary(path)
+    assert (summary["topic"], summary["generator"]["partitions"]) == ("flagged", 2)
+
+
+def test_a_bad_config_is_a_clear_error_not_a_default():
+    result = CliRunner().invoke(
+        cli_app(),
+        ["generate", "--count", "1", "--dry-run"],
+        env={"CLICKSTREAM_KAFKA_PORT": "ninety"},
+    )
+    assert result.exit_code == 2
+    assert "kafka_port must be an integer" in result.output
+
+
+@pytest.mark.parametrize(
+    ("message", "is_shown"),
+    [
+        # a broker that has just started loads its coordinator; librdkafka retries
+        ("Failed to acquire idempotence PID from broker 127.0.0.1:9092/1: Broker: Coordinator "
+         "load in progress: retrying", False),
+        ("Failed to acquire idempotence PID from broker 127.0.0.1:9092/1: Broker: Coordinator "
+         "not available: retrying", False),
+        # anything else is a real problem and stays visible
+        ("Failed to acquire idempotence PID from broker 127.0.0.1:9092/1: Broker: Cluster "
+         "authorization failed: retrying", True),
+    ],
+)  # fmt: skip
+def test_librdkafka_log_hides_only_a_loading_coordinator(message, is_shown):
+    shown: list[str] = []
+    log = LibrdkafkaLog(write=shown.append)
+    log.log(logging.WARNING, "%s [%s] %s", "GETPID", "rdkafka#producer-1", message)
+    log.log(logging.ERROR, "%s [%s] %s", "FAIL", "rdkafka#producer-1", "Connect failed")
+    expected = [f"librdkafka warning: GETPID [rdkafka#producer-1] {message}"] if is_shown else []
+    assert shown == [*expected, "librdkafka error: FAIL [rdkafka#producer-1] Connect failed"]
+    assert log.suppressed == (0 if is_shown else 1)
 
 
 # ------------------------------------------------------------------------------ REES46 replay
