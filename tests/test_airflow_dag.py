@@ -11,10 +11,8 @@ the runs are shared by the tests that read them.
 from __future__ import annotations
 
 import json
-import os
 import random
 import shutil
-import sqlite3
 import subprocess
 import sys
 from collections import defaultdict
@@ -23,21 +21,27 @@ from datetime import UTC, date, datetime, time, timedelta
 from decimal import Decimal
 from pathlib import Path
 
-import duckdb
 import pytest
+from airflow_runner import (
+    DAG_ID,
+    OFFLINE_CONF,
+    ROOT,
+    TASK_IDS,
+    AirflowRun,
+    airflow_env,
+    assert_ran,
+    migrate,
+    new_run,
+)
 from lake_fixture import event, late, purchase, quarantined, write_lake, write_table
 
 from pipeline.marts import DateRange, lake_accounting, rebuilt_dates
+from stack.config import load_config
 
-ROOT = Path(__file__).resolve().parent.parent
-AIRFLOW = Path(sys.executable).with_name("airflow")
-DAG_ID = "clickstream_marts"
-TASK_IDS = ["check_pipeline_health", "dbt_source_freshness", "dbt_build", "check_data_quality"]
 # Logical date 2024-03-03T00:00: the 15-minute interval [2024-03-02 23:45, 2024-03-03 00:00), so
 # the run rebuilds and checks 2024-03-02 (its 60-minute lookback stays on that day).
 LOGICAL_DATE = "2024-03-03T00:00:00+00:00"
 DAY_1, DAY_2 = date(2024, 3, 1), date(2024, 3, 2)
-OFFLINE_CONF = {"require_healthy_pipeline": False, "require_fresh_sources": False}
 PRODUCTS = {
     "p1": ("electronics.smartphone", "200.00"),
     "p2": ("home.kitchen", "30.00"),
@@ -211,108 +215,18 @@ def expected_quality(lake: ShopLake) -> list[tuple]:
 # --- running Airflow -----------------------------------------------------------------------------
 
 
-@dataclass
-class AirflowRun:
-    """One `airflow dags test` of the DAG, with its own AIRFLOW_HOME, lake and warehouse."""
-
-    root: Path
-    output: str = ""
-
-    @property
-    def lake(self) -> Path:
-        return self.root / "lake"
-
-    @property
-    def warehouse(self) -> Path:
-        return self.root / "clickstream.duckdb"
-
-    @property
-    def home(self) -> Path:
-        return self.root / "airflow"
-
-    def run(self, conf: dict) -> None:
-        env = {
-            **airflow_env(self.home),
-            "CLICKSTREAM_LAKE_ROOT": str(self.lake),
-            "DBT_DUCKDB_PATH": str(self.warehouse),
-            "DBT_TARGET_PATH": str(self.root / "dbt-target"),
-            "DBT_LOG_PATH": str(self.root / "dbt-logs"),
-        }
-        # A task that failed with retries left would make `dags test` wait out the backoff: the
-        # timeout turns that into a failure instead of a hang.
-        result = subprocess.run(
-            [str(AIRFLOW), "dags", "test", DAG_ID, LOGICAL_DATE, "--conf", json.dumps(conf)],
-            cwd=self.root,
-            env=env,
-            capture_output=True,
-            text=True,
-            timeout=240,
-        )
-        self.output = result.stdout + result.stderr
-
-    def metadata(self, sql: str) -> list[tuple]:
-        with sqlite3.connect(self.home / "airflow.db") as connection:
-            return connection.execute(sql).fetchall()
-
-    def task_states(self) -> dict[str, str]:
-        return dict(self.metadata("select task_id, state from task_instance"))
-
-    def xcom(self, task_id: str):
-        rows = self.metadata(
-            f"select value from xcom where task_id = '{task_id}' and key = 'return_value'"
-        )
-        return json.loads(rows[0][0]) if rows else None
-
-    def rows(self, sql: str) -> list[tuple]:
-        with duckdb.connect(str(self.warehouse), read_only=True) as connection:
-            return connection.execute(sql).fetchall()
-
-
-def airflow_env(home: Path) -> dict[str, str]:
-    return {
-        **os.environ,
-        "AIRFLOW_HOME": str(home),
-        "AIRFLOW__DATABASE__SQL_ALCHEMY_CONN": f"sqlite:///{home / 'airflow.db'}",
-        "AIRFLOW__CORE__DAGS_FOLDER": str(ROOT / "dags"),
-        "AIRFLOW__CORE__LOAD_EXAMPLES": "False",
-    }
-
-
-def assert_ran(run: AirflowRun, expected_states: dict[str, str]) -> None:
-    states = run.task_states()
-    assert states == expected_states, f"task states {states}; dags test said:\n{run.output[-5000:]}"
-
-
 @pytest.fixture(scope="module")
 def migrated_home(tmp_path_factory) -> Path:
     """An AIRFLOW_HOME with a migrated SQLite metadata DB, copied by every run (migrating once)."""
-    home = tmp_path_factory.mktemp("airflow-home")
-    result = subprocess.run(
-        [str(AIRFLOW), "db", "migrate"],
-        env=airflow_env(home),
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
-    assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
-    return home
-
-
-def new_run(tmp_path_factory, migrated_home: Path, name: str) -> AirflowRun:
-    run = AirflowRun(tmp_path_factory.mktemp(name))
-    run.home.mkdir()
-    shutil.copy(
-        migrated_home / "airflow.db", run.home
-    )  # airflow.cfg names its own home: not copied
-    return run
+    return migrate(tmp_path_factory.mktemp("airflow-home"))
 
 
 @pytest.fixture(scope="module")
 def shop(tmp_path_factory, migrated_home) -> tuple[AirflowRun, ShopLake]:
     """The DAG run for 2024-03-02 over the shop lake, on an empty warehouse."""
-    run = new_run(tmp_path_factory, migrated_home, "shop")
+    run = new_run(tmp_path_factory.mktemp("shop"), migrated_home)
     lake = shop_lake(run.lake)
-    run.run(OFFLINE_CONF)
+    run.run(OFFLINE_CONF, LOGICAL_DATE)
     return run, lake
 
 
@@ -321,7 +235,7 @@ def broken(tmp_path_factory, migrated_home, shop) -> AirflowRun:
     """The same date run again over a copy of the shop lake and warehouse, plus one bronze record
     of 2024-03-02 that no silver, quarantine or late row accounts for and is no duplicate."""
     shop_run, _ = shop
-    run = new_run(tmp_path_factory, migrated_home, "broken")
+    run = new_run(tmp_path_factory.mktemp("broken"), migrated_home)
     shutil.copytree(shop_run.lake, run.lake)
     shutil.copy(shop_run.warehouse, run.warehouse)
     write_table(
@@ -339,7 +253,7 @@ def broken(tmp_path_factory, migrated_home, shop) -> AirflowRun:
             }
         ],
     )
-    run.run(OFFLINE_CONF)
+    run.run(OFFLINE_CONF, LOGICAL_DATE)
     return run
 
 
@@ -440,6 +354,9 @@ def test_run_succeeds_with_the_health_check_skipped(shop):
         },
     )
     assert run.xcom("dbt_build") == {"start_date": "2024-03-02", "end_date": "2024-03-02"}
+    # dbt got the typed config's semantic settings, the ones the Flink jobs are rendered with
+    dbt_vars = {**load_config().dbt_vars(), **run.xcom("dbt_build")}
+    assert f"dbt build --vars {json.dumps(dbt_vars)}" in run.output
     # The lake is two years old: every checked table is stale, logged, not fatal.
     assert {source["status"] for source in run.xcom("dbt_source_freshness")} == {"error"}
 
