@@ -9,20 +9,10 @@ from pathlib import Path
 
 import duckdb
 
-TABLES = {
-    "bronze_events": "bronze/events",
-    "silver_events": "silver/events",
-    "silver_order_items": "silver/order_items",
-    "quarantine_events": "quarantine/events",
-    "late_events": "late/events",
-    "gold_events_per_minute": "gold/events_per_minute",
-    "gold_revenue_per_window": "gold/revenue_per_window",
-    "gold_revenue_by_category_per_window": "gold/revenue_by_category_per_window",
-    "gold_active_users_per_window": "gold/active_users_per_window",
-    "gold_purchases_by_device_per_window": "gold/purchases_by_device_per_window",
-    "gold_bot_suspects": "gold/bot_suspects",
-    "gold_product_conversion_per_window": "gold/product_conversion_per_window",
-}
+from pipeline import lake_schema
+
+# Lake table -> its folder under the lake root, as the Flink DDL declares it (pipeline.lake_schema).
+TABLES = {name: table.folder for name, table in lake_schema.lake_tables().items()}
 
 
 def committed_files(lake_root: str | Path, table: str) -> list[Path]:
@@ -128,17 +118,19 @@ class DailyAccounting:
         }
 
 
-# Stand-ins for lake tables with no committed files yet (pipeline.lake.connect skips those).
-_EMPTY_TABLES = {
-    "bronze_events": "null::int as kafka_partition, null::bigint as kafka_offset, "
-    "null::varchar as raw_payload, null::timestamp as ingested_at, null::date as dt",
-    "silver_events": "null::int as kafka_partition, null::bigint as kafka_offset, "
-    "null::varchar as event_id, null::timestamp as ingested_at",
-    "quarantine_events": "null::int as kafka_partition, null::bigint as kafka_offset, "
-    "null::timestamp as ingested_at",
-    "late_events": "null::int as kafka_partition, null::bigint as kafka_offset, "
-    "null::timestamp as ingested_at",
-}
+# The tables the accounting reads; one with no committed files yet reads as empty.
+_ACCOUNTING_TABLES = ("bronze_events", "silver_events", "quarantine_events", "late_events")
+
+
+def _empty_view(table: str) -> str:
+    """A stand-in for a lake table with no committed files: its columns (the DDL's types), no
+    rows (pipeline.lake.connect skips such tables)."""
+    columns = ", ".join(
+        f"cast(null as {column.duckdb_type}) as {column.name}"
+        for column in lake_schema.lake_tables()[table].columns
+    )
+    return f"create view {table} as select {columns} where false"
+
 
 _ACCOUNTING_SQL = """
 with
@@ -185,7 +177,7 @@ bronze_classified as (
             json_extract_string(
                 case when json_valid(bronze_in_scope.raw_payload) then bronze_in_scope.raw_payload end,
                 '$.event_id'
-            ) in (select event_id from silver_events),
+            ) in (select event_id from silver_events union all select event_id from late_events),
             false
         ) as is_known_event_id
     from bronze_in_scope
@@ -257,9 +249,9 @@ def accounting(
         views = {
             row[0] for row in connection.execute("select view_name from duckdb_views()").fetchall()
         }
-        for table, columns in _EMPTY_TABLES.items():
+        for table in _ACCOUNTING_TABLES:
             if table not in views:
-                connection.execute(f"create view {table} as select {columns} where false")
+                connection.execute(_empty_view(table))
         parameters = {
             "start_date": start_date,
             "end_date": end_date,

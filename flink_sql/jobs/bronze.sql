@@ -8,7 +8,10 @@ execute statement set
 begin
 
 -- Every record exactly as received, with its Kafka coordinates and when we ingested it.
-insert into bronze_events
+insert into bronze_events (
+    raw_payload, kafka_key, kafka_topic, kafka_partition, kafka_offset, kafka_timestamp,
+    ingested_at, dt
+)
 select
     raw_payload,
     kafka_key,

@@ -13,7 +13,9 @@ execute statement set
 begin
 
 -- Records that failed parsing or validation, with the reason.
-insert into quarantine_events
+insert into quarantine_events (
+    raw_payload, reason, kafka_partition, kafka_offset, kafka_timestamp, ingested_at, dt
+)
 select
     raw_payload,
     quarantine_reason as reason,
@@ -26,7 +28,10 @@ from events_checked
 where quarantine_reason is not null;
 
 -- Valid records that arrived behind the watermark.
-insert into late_events
+insert into late_events (
+    event_id, event_type, event_at, user_id, raw_payload, kafka_partition, kafka_offset,
+    ingested_at, dt
+)
 select
     event_id,
     event_type,
@@ -40,7 +45,12 @@ select
 from events_late;
 
 -- Distinct, valid, on-time events.
-insert into silver_events
+insert into silver_events (
+    event_id, event_type, event_at, user_id, session_id, product_id, category, brand, price,
+    quantity, order_id, item_count, device_type, browser, page_url, url_domain, url_path,
+    referrer, is_high_value, event_date, event_hour, kafka_partition, kafka_offset, ingested_at,
+    dt
+)
 select
     event_id,
     event_type,
@@ -70,7 +80,10 @@ select
 from events_enriched;
 
 -- Purchased line items.
-insert into silver_order_items
+insert into silver_order_items (
+    order_id, line_number, event_id, user_id, event_at, product_id, category, brand, quantity,
+    unit_price, line_total, dt
+)
 select
     order_id,
     line_number,
@@ -86,25 +99,94 @@ select
     cast(cast(event_at as date) as string) as dt
 from order_items_flattened;
 
-insert into gold_events_per_minute
-select *, cast(cast(window_start as date) as string) as dt from events_per_minute;
+-- Events of each type per minute.
+insert into gold_events_per_minute (
+    window_start, window_end, event_type, event_count, dt
+)
+select
+    window_start,
+    window_end,
+    event_type,
+    event_count,
+    cast(cast(window_start as date) as string) as dt
+from events_per_minute;
 
-insert into gold_revenue_per_window
-select *, cast(cast(window_start as date) as string) as dt from revenue_per_window;
+-- Orders and revenue per window.
+insert into gold_revenue_per_window (
+    window_start, window_end, order_count, revenue, dt
+)
+select
+    window_start,
+    window_end,
+    order_count,
+    revenue,
+    cast(cast(window_start as date) as string) as dt
+from revenue_per_window;
 
-insert into gold_revenue_by_category_per_window
-select *, cast(cast(window_start as date) as string) as dt from revenue_by_category_per_window;
+-- Items sold and revenue per category per window.
+insert into gold_revenue_by_category_per_window (
+    window_start, window_end, category, items_sold, revenue, dt
+)
+select
+    window_start,
+    window_end,
+    category,
+    items_sold,
+    revenue,
+    cast(cast(window_start as date) as string) as dt
+from revenue_by_category_per_window;
 
-insert into gold_active_users_per_window
-select *, cast(cast(window_start as date) as string) as dt from active_users_per_window;
+-- Distinct users per window.
+insert into gold_active_users_per_window (
+    window_start, window_end, active_users, dt
+)
+select
+    window_start,
+    window_end,
+    active_users,
+    cast(cast(window_start as date) as string) as dt
+from active_users_per_window;
 
-insert into gold_purchases_by_device_per_window
-select *, cast(cast(window_start as date) as string) as dt from purchases_by_device_per_window;
+-- Purchases and revenue per device type per window.
+insert into gold_purchases_by_device_per_window (
+    window_start, window_end, device_type, purchase_count, revenue, dt
+)
+select
+    window_start,
+    window_end,
+    device_type,
+    purchase_count,
+    revenue,
+    cast(cast(window_start as date) as string) as dt
+from purchases_by_device_per_window;
 
-insert into gold_bot_suspects
-select *, cast(cast(window_start as date) as string) as dt from bot_suspects;
+-- Users above the bot threshold per minute.
+insert into gold_bot_suspects (
+    window_start, window_end, user_id, event_count, dt
+)
+select
+    window_start,
+    window_end,
+    user_id,
+    event_count,
+    cast(cast(window_start as date) as string) as dt
+from bot_suspects;
 
-insert into gold_product_conversion_per_window
-select *, cast(cast(window_start as date) as string) as dt from product_conversion_per_window;
+-- The product funnel per window, with its flag.
+insert into gold_product_conversion_per_window (
+    window_start, window_end, product_id, view_count, cart_count, purchase_count,
+    conversion_rate, is_high_interest_low_conversion, dt
+)
+select
+    window_start,
+    window_end,
+    product_id,
+    view_count,
+    cart_count,
+    purchase_count,
+    conversion_rate,
+    is_high_interest_low_conversion,
+    cast(cast(window_start as date) as string) as dt
+from product_conversion_per_window;
 
 end;
