@@ -1,11 +1,11 @@
-"""What the dashboard must show for a lake, worked out in plain Python from the rows of its
-silver, bronze, quarantine and late tables (never from gold, never with the dashboard's own
-queries), so the tests of dashboard/ compare against an independent answer."""
+"""What the dashboard must show for a lake, worked out from the rows of its silver, bronze,
+quarantine and late tables through the one oracle (oracle.py: gold recomputed from silver, the
+accounting record by record), never from the lake's gold tables and never with the dashboard's
+own queries, so the tests of dashboard/ compare against an independent answer."""
 
 from __future__ import annotations
 
-import json
-from collections import Counter, defaultdict
+from collections import defaultdict
 from dataclasses import dataclass
 from datetime import timedelta
 from decimal import Decimal
@@ -14,9 +14,9 @@ from pathlib import Path
 from typing import Any
 
 import duckdb
-from lake_fixture import BOT_EVENTS_PER_WINDOW, HILC_MAX_CONVERSION_RATE, HILC_MIN_VIEWS
+import oracle
 
-SESSION_TIMEOUT = timedelta(minutes=30)  # dbt var session_timeout_minutes
+from stack.config import Config
 
 
 @dataclass(frozen=True)
@@ -28,8 +28,9 @@ class ExpectedDashboard:
     purchases_by_device: dict[str, int]
     revenue_by_device: dict[str, Decimal]
     events_by_type: dict[str, int]
-    bot_events_per_minute: dict[str, int]  # user_id -> most events in one minute
-    high_interest_low_conversion_views: dict[str, int]  # product_id -> views in flagged minutes
+    peak_active_users: int  # most distinct users in one window
+    bot_events_per_minute: dict[str, int]  # user_id -> most events in one flagged minute
+    high_interest_low_conversion_views: dict[str, int]  # product_id -> views in flagged windows
     bronze_count: int
     silver_count: int
     quarantine_count: int
@@ -48,12 +49,8 @@ def lake_rows(lake_root: Path, table: str) -> list[dict[str, Any]]:
     return [dict(zip(relation.columns, row, strict=True)) for row in relation.fetchall()]
 
 
-def _minute(row: dict[str, Any]):
-    return row["event_at"].replace(second=0, microsecond=0)
-
-
-def _sessions(events: list[dict[str, Any]]) -> list[list[dict[str, Any]]]:
-    """A user's events with gaps under 30 minutes belong together."""
+def _sessions(events: list[dict[str, Any]], timeout: timedelta) -> list[list[dict[str, Any]]]:
+    """A user's events with gaps under ``timeout`` belong together."""
     by_user: dict[str, list[dict[str, Any]]] = defaultdict(list)
     for row in sorted(events, key=lambda row: row["event_at"]):
         by_user[row["user_id"]].append(row)
@@ -61,7 +58,7 @@ def _sessions(events: list[dict[str, Any]]) -> list[list[dict[str, Any]]]:
     for rows in by_user.values():
         current = [rows[0]]
         for previous, row in pairwise(rows):
-            if row["event_at"] - previous["event_at"] >= SESSION_TIMEOUT:
+            if row["event_at"] - previous["event_at"] >= timeout:
                 sessions.append(current)
                 current = []
             current.append(row)
@@ -69,69 +66,54 @@ def _sessions(events: list[dict[str, Any]]) -> list[list[dict[str, Any]]]:
     return sessions
 
 
-def expected_dashboard(lake_root: Path) -> ExpectedDashboard:
+def _sum_by(rows: list[dict[str, Any]], key: str, measure: str) -> dict[Any, Any]:
+    totals: dict[Any, Any] = {}
+    for row in rows:
+        totals[row[key]] = totals.get(row[key], 0) + row[measure]
+    return totals
+
+
+def expected_dashboard(lake_root: Path, config: Config) -> ExpectedDashboard:
     events = lake_rows(lake_root, "silver/events")
     items = lake_rows(lake_root, "silver/order_items")
-    bronze = lake_rows(lake_root, "bronze/events")
     quarantine = lake_rows(lake_root, "quarantine/events")
     late = lake_rows(lake_root, "late/events")
-    device_of = {row["event_id"]: row["device_type"] for row in events}
-
-    items_by_category: Counter[str] = Counter()
-    revenue_by_category: dict[str, Decimal] = defaultdict(Decimal)
-    orders_by_device: dict[str, set[str]] = defaultdict(set)
-    revenue_by_device: dict[str, Decimal] = defaultdict(Decimal)
-    for item in items:
-        category = item["category"] or "unknown"
-        items_by_category[category] += item["quantity"]
-        revenue_by_category[category] += item["line_total"]
-        orders_by_device[device_of[item["event_id"]]].add(item["order_id"])
-        revenue_by_device[device_of[item["event_id"]]] += item["line_total"]
-
-    per_user_minute = Counter((row["user_id"], _minute(row)) for row in events)
-    bots: dict[str, int] = {}
-    for (user_id, _), count in per_user_minute.items():
-        if count > BOT_EVENTS_PER_WINDOW:
-            bots[user_id] = max(bots.get(user_id, 0), count)
-
-    views = Counter(
-        (row["product_id"], _minute(row)) for row in events if row["event_type"] == "product_view"
+    accounting = oracle.accounting(
+        lake_rows(lake_root, "bronze/events"), events, quarantine, late
     )
-    bought = Counter((item["product_id"], _minute(item)) for item in items)
-    flagged: Counter[str] = Counter()
-    for (product_id, minute), count in views.items():
-        if (
-            count >= HILC_MIN_VIEWS
-            and bought[product_id, minute] / count < HILC_MAX_CONVERSION_RATE
-        ):
-            flagged[product_id] += count
+    gold = oracle.expected_gold(events, items, config)
+    revenue = gold["gold_revenue_per_window"]
+    by_category = gold["gold_revenue_by_category_per_window"]
+    by_device = gold["gold_purchases_by_device_per_window"]
 
-    silver_ids = {row["event_id"] for row in events}
-    resent = 0
-    for record in bronze:
-        try:
-            event_id = json.loads(record["raw_payload"]).get("event_id")
-        except ValueError:
-            continue
-        resent += event_id in silver_ids
-    sessions = _sessions(events)
+    bots: dict[str, int] = {}
+    for row in gold["gold_bot_suspects"]:
+        bots[row["user_id"]] = max(bots.get(row["user_id"], 0), row["event_count"])
+    flagged = [
+        row for row in gold["gold_product_conversion_per_window"]
+        if row["is_high_interest_low_conversion"]
+    ]  # fmt: skip
+    sessions = _sessions(events, timedelta(minutes=config.session_timeout_minutes))
 
     return ExpectedDashboard(
-        order_count=len({item["order_id"] for item in items}),
-        revenue=sum((item["line_total"] for item in items), Decimal("0.00")),
-        items_by_category=dict(items_by_category),
-        revenue_by_category=dict(revenue_by_category),
-        purchases_by_device={device: len(orders) for device, orders in orders_by_device.items()},
-        revenue_by_device=dict(revenue_by_device),
-        events_by_type=dict(Counter(row["event_type"] for row in events)),
+        order_count=sum(row["order_count"] for row in revenue),
+        revenue=sum((row["revenue"] for row in revenue), Decimal("0.00")),
+        items_by_category=_sum_by(by_category, "category", "items_sold"),
+        revenue_by_category=_sum_by(by_category, "category", "revenue"),
+        purchases_by_device=_sum_by(by_device, "device_type", "purchase_count"),
+        revenue_by_device=_sum_by(by_device, "device_type", "revenue"),
+        events_by_type=_sum_by(gold["gold_events_per_minute"], "event_type", "event_count"),
+        peak_active_users=max(
+            (row["active_users"] for row in gold["gold_active_users_per_window"]), default=0
+        ),
         bot_events_per_minute=bots,
-        high_interest_low_conversion_views=dict(flagged),
-        bronze_count=len(bronze),
-        silver_count=len(events),
-        quarantine_count=len(quarantine),
-        late_count=len(late),
-        duplicate_count=resent - len(events),  # every copy beyond the first of a silver event
-        quarantine_by_reason=dict(Counter(row["reason"] for row in quarantine)),
+        high_interest_low_conversion_views=_sum_by(flagged, "product_id", "view_count"),
+        bronze_count=accounting.bronze,
+        silver_count=accounting.silver,
+        quarantine_count=accounting.quarantine,
+        late_count=accounting.late,
+        duplicate_count=accounting.duplicates,
+        quarantine_by_reason=accounting.quarantine_by_reason,
         session_count=len(sessions),
         converted_session_count=sum(
             any(row["event_type"] == "purchase" for row in session) for session in sessions

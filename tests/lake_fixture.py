@@ -2,6 +2,9 @@
 
 A lake table is a folder of Hive-style ``dt=YYYY-MM-DD`` partitions holding Parquet files named
 like Flink's finished files, ``part-<uuid>-0`` (no extension); ``dt`` is not stored in the files.
+Each table's folder, columns, types and what ``dt`` is the date of come from the Flink DDL
+(pipeline.lake_schema); gold rows and the accounting come from the one oracle (oracle.py), with the
+thresholds and window size of the test session's config (stack.config).
 
 Public API:
 
@@ -25,168 +28,19 @@ import json
 import shutil
 import tempfile
 import uuid
-from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
 from datetime import datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
 import duckdb
+import oracle
+
+from pipeline import lake_schema
+from stack.config import Config, load_config
 
 Row = dict[str, Any]
-
-KAFKA_TOPIC = "clickstream.events"
-# Flink's defaults (README: bot_events_per_minute, high_value_price, hilc_*).
-BOT_EVENTS_PER_WINDOW = 50
-HIGH_VALUE_PRICE = Decimal("500")
-HILC_MIN_VIEWS = 20
-HILC_MAX_CONVERSION_RATE = 0.02
-
-
-@dataclass(frozen=True)
-class LakeTable:
-    """One lake table: its columns (name -> DuckDB type) and the column its ``dt`` is the date of."""
-
-    columns: dict[str, str]
-    partition_by: str
-
-
-_GOLD_WINDOW = {"window_start": "TIMESTAMP_MS", "window_end": "TIMESTAMP_MS"}
-
-# Table path (relative to the lake root) -> layout. Types mirror docs/lake.md.
-LAKE_TABLES: dict[str, LakeTable] = {
-    "bronze/events": LakeTable(
-        {
-            "raw_payload": "VARCHAR",
-            "kafka_key": "VARCHAR",
-            "kafka_topic": "VARCHAR",
-            "kafka_partition": "INTEGER",
-            "kafka_offset": "BIGINT",
-            "kafka_timestamp": "TIMESTAMP_MS",
-            "ingested_at": "TIMESTAMP_MS",
-        },
-        partition_by="ingested_at",
-    ),
-    "silver/events": LakeTable(
-        {
-            "event_id": "VARCHAR",
-            "event_type": "VARCHAR",
-            "event_at": "TIMESTAMP_MS",
-            "user_id": "VARCHAR",
-            "session_id": "VARCHAR",
-            "product_id": "VARCHAR",
-            "category": "VARCHAR",
-            "brand": "VARCHAR",
-            "price": "DECIMAL(12, 2)",
-            "quantity": "INTEGER",
-            "order_id": "VARCHAR",
-            "item_count": "INTEGER",
-            "device_type": "VARCHAR",
-            "browser": "VARCHAR",
-            "page_url": "VARCHAR",
-            "url_domain": "VARCHAR",
-            "url_path": "VARCHAR",
-            "referrer": "VARCHAR",
-            "is_high_value": "BOOLEAN",
-            "event_date": "DATE",
-            "event_hour": "INTEGER",
-            "kafka_partition": "INTEGER",
-            "kafka_offset": "BIGINT",
-            "ingested_at": "TIMESTAMP_MS",
-        },
-        partition_by="event_at",
-    ),
-    "silver/order_items": LakeTable(
-        {
-            "order_id": "VARCHAR",
-            "line_number": "INTEGER",
-            "event_id": "VARCHAR",
-            "user_id": "VARCHAR",
-            "event_at": "TIMESTAMP_MS",
-            "product_id": "VARCHAR",
-            "category": "VARCHAR",
-            "brand": "VARCHAR",
-            "quantity": "INTEGER",
-            "unit_price": "DECIMAL(12, 2)",
-            "line_total": "DECIMAL(12, 2)",
-        },
-        partition_by="event_at",
-    ),
-    "quarantine/events": LakeTable(
-        {
-            "raw_payload": "VARCHAR",
-            "reason": "VARCHAR",
-            "kafka_partition": "INTEGER",
-            "kafka_offset": "BIGINT",
-            "kafka_timestamp": "TIMESTAMP_MS",
-            "ingested_at": "TIMESTAMP_MS",
-        },
-        partition_by="ingested_at",
-    ),
-    "late/events": LakeTable(
-        {
-            "event_id": "VARCHAR",
-            "event_type": "VARCHAR",
-            "event_at": "TIMESTAMP_MS",
-            "user_id": "VARCHAR",
-            "raw_payload": "VARCHAR",
-            "kafka_partition": "INTEGER",
-            "kafka_offset": "BIGINT",
-            "ingested_at": "TIMESTAMP_MS",
-        },
-        partition_by="ingested_at",
-    ),
-    "gold/events_per_minute": LakeTable(
-        {**_GOLD_WINDOW, "event_type": "VARCHAR", "event_count": "BIGINT"},
-        partition_by="window_start",
-    ),
-    "gold/revenue_per_window": LakeTable(
-        {**_GOLD_WINDOW, "order_count": "BIGINT", "revenue": "DECIMAL(12, 2)"},
-        partition_by="window_start",
-    ),
-    "gold/revenue_by_category_per_window": LakeTable(
-        {
-            **_GOLD_WINDOW,
-            "category": "VARCHAR",
-            "items_sold": "BIGINT",
-            "revenue": "DECIMAL(12, 2)",
-        },
-        partition_by="window_start",
-    ),
-    "gold/active_users_per_window": LakeTable(
-        {**_GOLD_WINDOW, "active_users": "BIGINT"},
-        partition_by="window_start",
-    ),
-    "gold/purchases_by_device_per_window": LakeTable(
-        {
-            **_GOLD_WINDOW,
-            "device_type": "VARCHAR",
-            "purchase_count": "BIGINT",
-            "revenue": "DECIMAL(12, 2)",
-        },
-        partition_by="window_start",
-    ),
-    "gold/bot_suspects": LakeTable(
-        {**_GOLD_WINDOW, "user_id": "VARCHAR", "event_count": "BIGINT"},
-        partition_by="window_start",
-    ),
-    "gold/product_conversion_per_window": LakeTable(
-        {
-            **_GOLD_WINDOW,
-            "product_id": "VARCHAR",
-            "view_count": "BIGINT",
-            "cart_count": "BIGINT",
-            "purchase_count": "BIGINT",
-            "conversion_rate": "DOUBLE",
-            "is_high_interest_low_conversion": "BOOLEAN",
-        },
-        partition_by="window_start",
-    ),
-}
-
-GOLD_TABLES = tuple(path for path in LAKE_TABLES if path.startswith("gold/"))
 
 
 # --- building rows -----------------------------------------------------------------------------
@@ -240,7 +94,7 @@ def event(
         "url_domain": "shop.example.com",
         "url_path": page_path,
         "referrer": referrer,
-        "is_high_value": price is not None and price >= HIGH_VALUE_PRICE,
+        "is_high_value": price is not None and price >= load_config().high_value_price,
         "event_date": at.date(),
         "event_hour": at.hour,
         "kafka_partition": 0,
@@ -281,7 +135,7 @@ def purchase(
     row.update(
         order_id=order_id,
         item_count=len(items),
-        is_high_value=any(item["unit_price"] >= HIGH_VALUE_PRICE for item in items),
+        is_high_value=any(item["unit_price"] >= load_config().high_value_price for item in items),
     )
     return row, items
 
@@ -337,6 +191,7 @@ def assign_offsets(
 ) -> list[Row]:
     """Bronze rows, one per Kafka record, in ingestion order; sets kafka_offset on the silver,
     quarantine and late rows (in place) to the offset of their record."""
+    topic = load_config().kafka_topic
     records: list[tuple[datetime, str, Row | None, Row]] = []
     for row in events:
         records.append((row["ingested_at"], payload_of(row), row, row))
@@ -356,7 +211,7 @@ def assign_offsets(
             {
                 "raw_payload": payload,
                 "kafka_key": source.get("user_id"),
-                "kafka_topic": KAFKA_TOPIC,
+                "kafka_topic": topic,
                 "kafka_partition": 0,
                 "kafka_offset": offset,
                 "kafka_timestamp": ingested_at - timedelta(seconds=1),
@@ -366,113 +221,16 @@ def assign_offsets(
     return bronze
 
 
-def _minute(at: datetime) -> datetime:
-    return at.replace(second=0, microsecond=0)
-
-
-def _window(start: datetime) -> Row:
-    return {"window_start": start, "window_end": start + timedelta(minutes=1)}
-
-
-def derive_gold(events: Sequence[Row], order_items: Sequence[Row]) -> dict[str, list[Row]]:
-    """Every gold table over 1-minute tumbling windows, recomputed from silver rows the way
-    flink_sql/views/ defines them: orders, revenue and device purchases from order items (the
-    device of their purchase event); items_sold = sum of quantity; a missing category is
-    'unknown'; a product's purchase_count counts its order lines; conversion_rate =
-    purchase_count / view_count (null without views); high interest / low conversion = at least
-    HILC_MIN_VIEWS views and a conversion rate below HILC_MAX_CONVERSION_RATE.
-    """
-    events_per_minute: dict[tuple, int] = defaultdict(int)
-    orders: dict[datetime, set[str]] = defaultdict(set)
-    revenue: dict[datetime, Decimal] = defaultdict(Decimal)
-    by_category: dict[tuple, list] = defaultdict(lambda: [0, Decimal("0.00")])
-    users: dict[datetime, set[str]] = defaultdict(set)
-    device_orders: dict[tuple, set[str]] = defaultdict(set)
-    device_revenue: dict[tuple, Decimal] = defaultdict(Decimal)
-    per_user: dict[tuple, int] = defaultdict(int)
-    per_product: dict[tuple, list[int]] = defaultdict(lambda: [0, 0, 0])
-    device_of = {row["event_id"]: row["device_type"] for row in events}
-
-    for row in events:
-        start = _minute(row["event_at"])
-        events_per_minute[start, row["event_type"]] += 1
-        users[start].add(row["user_id"])
-        per_user[start, row["user_id"]] += 1
-        if row["event_type"] == "product_view":
-            per_product[start, row["product_id"]][0] += 1
-        elif row["event_type"] == "add_to_cart":
-            per_product[start, row["product_id"]][1] += 1
-    for item in order_items:
-        start = _minute(item["event_at"])
-        device = device_of[item["event_id"]]
-        orders[start].add(item["order_id"])
-        revenue[start] += item["line_total"]
-        category = by_category[start, item["category"] or "unknown"]
-        category[0] += item["quantity"]
-        category[1] += item["line_total"]
-        device_orders[start, device].add(item["order_id"])
-        device_revenue[start, device] += item["line_total"]
-        per_product[start, item["product_id"]][2] += 1
-
-    def conversion(views: int, purchases: int) -> float | None:
-        return purchases / views if views else None
-
-    return {
-        "gold/events_per_minute": [
-            {**_window(start), "event_type": event_type, "event_count": count}
-            for (start, event_type), count in events_per_minute.items()
-        ],
-        "gold/revenue_per_window": [
-            {**_window(start), "order_count": len(order_ids), "revenue": revenue[start]}
-            for start, order_ids in orders.items()
-        ],
-        "gold/revenue_by_category_per_window": [
-            {**_window(start), "category": category, "items_sold": sold, "revenue": total}
-            for (start, category), (sold, total) in by_category.items()
-        ],
-        "gold/active_users_per_window": [
-            {**_window(start), "active_users": len(user_ids)} for start, user_ids in users.items()
-        ],
-        "gold/purchases_by_device_per_window": [
-            {
-                **_window(start),
-                "device_type": device,
-                "purchase_count": len(order_ids),
-                "revenue": device_revenue[start, device],
-            }
-            for (start, device), order_ids in device_orders.items()
-        ],
-        "gold/bot_suspects": [
-            {**_window(start), "user_id": user_id, "event_count": count}
-            for (start, user_id), count in per_user.items()
-            if count > BOT_EVENTS_PER_WINDOW
-        ],
-        "gold/product_conversion_per_window": [
-            {
-                **_window(start),
-                "product_id": product_id,
-                "view_count": views,
-                "cart_count": carts,
-                "purchase_count": purchases,
-                "conversion_rate": conversion(views, purchases),
-                "is_high_interest_low_conversion": views >= HILC_MIN_VIEWS
-                and purchases / views < HILC_MAX_CONVERSION_RATE,
-            }
-            for (start, product_id), (views, carts, purchases) in per_product.items()
-        ],
-    }
-
-
 # --- writing -------------------------------------------------------------------------------------
 
 
 def write_table(root: Path, table: str, rows: Iterable[Mapping[str, Any]]) -> list[Path]:
-    """Write rows of one lake table (e.g. ``"silver/events"``) under ``root`` as new
+    """Write rows of one lake table (its folder, e.g. ``"silver/events"``) under ``root`` as new
     ``dt=…/part-<uuid>-0`` files, next to any files already there; returns the files written.
     Writes nothing for no rows (a table nobody wrote to has no folder, as in Flink)."""
-    layout = LAKE_TABLES[table]
-    names = list(layout.columns)
-    values = [tuple(row.get(name) for name in names) for row in rows]
+    layout = lake_schema.by_folder()[table]
+    columns = layout.stored_columns
+    values = [tuple(row.get(column.name) for column in columns) for row in rows]
     if not values:
         return []
 
@@ -481,21 +239,24 @@ def write_table(root: Path, table: str, rows: Iterable[Mapping[str, Any]]) -> li
     with tempfile.TemporaryDirectory() as scratch:
         con = duckdb.connect()
         con.execute("set TimeZone = 'UTC'")
-        column_defs = ", ".join(f'"{name}" {type_}' for name, type_ in layout.columns.items())
+        column_defs = ", ".join(f'"{column.name}" {column.duckdb_type}' for column in columns)
         con.execute(f"create table rows_to_write ({column_defs})")
-        placeholders = ", ".join("?" for _ in names)
+        placeholders = ", ".join("?" for _ in columns)
         con.executemany(f"insert into rows_to_write values ({placeholders})", values)
+        (partition,) = layout.partition_columns
         con.execute(
             f"""
             copy (
-                select *, strftime(cast({layout.partition_by} as date), '%Y-%m-%d') as dt
+                select *,
+                    strftime(cast({lake_schema.partition_source(layout)} as date), '%Y-%m-%d')
+                        as {partition}
                 from rows_to_write
             ) to '{scratch}/out'
-            (format parquet, partition_by (dt), filename_pattern 'part-{{uuid}}')
+            (format parquet, partition_by ({partition}), filename_pattern 'part-{{uuid}}')
             """
         )
         con.close()
-        for produced in sorted(Path(scratch, "out").glob("dt=*/*")):
+        for produced in sorted(Path(scratch, "out").glob("*=*/*")):
             # DuckDB names files part-<uuid>.parquet; Flink names them part-<uuid>-<n>.
             target = table_dir / produced.parent.name / f"part-{uuid.uuid4()}-0"
             target.parent.mkdir(parents=True, exist_ok=True)
@@ -521,9 +282,9 @@ def write_lake(
     duplicates: Sequence[tuple[Row, datetime | str]] = (),
     quarantine: Sequence[Row] = (),
     late_events: Sequence[Row] = (),
-    gold: Mapping[str, Sequence[Row]] | None = None,
     first_offset: int = 0,
     inprogress_garbage: bool = True,
+    config: Config | None = None,
 ) -> None:
     """Write a consistent lake under ``root`` (files are added next to existing ones).
 
@@ -531,7 +292,8 @@ def write_lake(
     - bronze/events: one record per silver event, duplicate (an event re-sent at the given
       ingestion time), quarantine row and late row, so the accounting identity holds;
     - quarantine/events, late/events: the given rows;
-    - gold/*: ``gold`` if given, else ``derive_gold(events, order_items)``;
+    - gold/*: every gold table as the oracle recomputes it from silver, with ``config``'s window
+      size and thresholds (the test session's config by default);
     - with ``inprogress_garbage``, a hidden ``.part-*.inprogress`` file in silver/events and in the
       (empty) gold/bot_suspects, which every reader must skip.
 
@@ -539,14 +301,18 @@ def write_lake(
     later batch to an existing lake.
     """
     root = Path(root)
+    config = config or load_config()
     bronze = assign_offsets(events, duplicates, quarantine, late_events, first_offset)
+    accounting = oracle.accounting(bronze, events, quarantine, late_events)
+    assert accounting.is_balanced, f"the fixture's bronze does not balance: {accounting}"
     write_table(root, "bronze/events", bronze)
     write_table(root, "silver/events", events)
     write_table(root, "silver/order_items", order_items)
     write_table(root, "quarantine/events", quarantine)
     write_table(root, "late/events", late_events)
-    for table, rows in (derive_gold(events, order_items) if gold is None else gold).items():
-        write_table(root, table, rows)
+    tables = lake_schema.lake_tables()
+    for table, rows in oracle.expected_gold(events, order_items, config).items():
+        write_table(root, tables[table].folder, rows)
     if inprogress_garbage and events:
         newest_dt = max(row["event_date"] for row in events).isoformat()
         write_inprogress_garbage(root, "silver/events", newest_dt)
@@ -685,14 +451,25 @@ def hand_checked_next_day(root: Path) -> None:
     write_lake(root, events, first_offset=1000)
 
 
-def hand_checked_anomalies(root: Path) -> None:
-    """Anomalies on day 2 for the dashboard: at 16:00 a bot u9 views product p9 sixty times in
-    one minute (one view a second), so u9 is a bot suspect (60 > 50 events) and p9 a
-    high-interest, low-conversion product (60 views, no purchase). Sixty silver and bronze
-    records, offsets from 2000."""
+def bot_view_count(config: Config) -> int:
+    """How many times the bot of ``hand_checked_anomalies`` views p9 in one minute: ten more than
+    the bot threshold, and at least the views that make a product high-interest."""
+    return max(config.bot_events_per_minute + 10, config.hilc_min_views)
+
+
+def hand_checked_anomalies(root: Path, config: Config | None = None) -> None:
+    """Anomalies on day 2 for the dashboard: from 16:00 a bot u9 views product p9
+    ``bot_view_count`` times within one minute (once a second with the default settings), so u9
+    is a bot suspect (above ``bot_events_per_minute``) and p9 a high-interest, low-conversion
+    product (at least ``hilc_min_views`` views, no purchase). As many silver and bronze records,
+    offsets from 2000."""
+    config = config or load_config()
+    views = bot_view_count(config)
     bot = {"product_id": "p9", "category": "toys.robot", "price": "15.00", "session_id": "s9"}
+    first = as_datetime(f"{DAY_2} 16:00:00")
     events = [
-        event(f"b{second:02d}", "product_view", f"{DAY_2} 16:00:{second:02d}", "u9", **bot)
-        for second in range(60)
-    ]
-    write_lake(root, events, first_offset=2000)
+        event(f"b{number:02d}", "product_view", first + timedelta(minutes=1) * number / views,
+              "u9", **bot)
+        for number in range(views)
+    ]  # fmt: skip
+    write_lake(root, events, first_offset=2000, config=config)

@@ -11,6 +11,7 @@ import pytest
 from dashboard_expected import ExpectedDashboard, expected_dashboard
 from lake_fixture import (
     DAY_2,
+    bot_view_count,
     hand_checked_anomalies,
     small_hand_checked_lake,
     write_inprogress_garbage,
@@ -18,19 +19,25 @@ from lake_fixture import (
 )
 
 from dashboard import queries
+from stack.config import Config, load_config
 
 
 @pytest.fixture(scope="module")
-def lake_root(tmp_path_factory) -> Path:
+def config() -> Config:
+    return load_config()
+
+
+@pytest.fixture(scope="module")
+def lake_root(tmp_path_factory, config: Config) -> Path:
     root = tmp_path_factory.mktemp("dashboard") / "lake"
     small_hand_checked_lake(root)
-    hand_checked_anomalies(root)
+    hand_checked_anomalies(root, config)
     return root
 
 
 @pytest.fixture(scope="module")
-def expected(lake_root: Path) -> ExpectedDashboard:
-    return expected_dashboard(lake_root)
+def expected(lake_root: Path, config: Config) -> ExpectedDashboard:
+    return expected_dashboard(lake_root, config)
 
 
 @pytest.fixture
@@ -70,17 +77,18 @@ def test_traffic_matches_the_silver_events(lake, expected):
     assert per_minute["event_count"].sum() == expected.silver_count
     active = queries.active_users_per_window(lake)
     assert active["window_start"].is_monotonic_increasing
-    assert active["active_users"].max() == 1  # nobody shares a minute with another user
+    assert active["active_users"].max() == expected.peak_active_users
 
 
-def test_anomalies_are_the_bot_and_the_product_nobody_buys(lake, expected):
+def test_anomalies_are_the_bot_and_the_product_nobody_buys(lake, expected, config):
     bots = queries.bot_suspects(lake)
     assert as_dict(bots, "user_id", "max_events_per_minute") == expected.bot_events_per_minute
-    assert expected.bot_events_per_minute == {"u9": 60}
+    assert expected.bot_events_per_minute == {"u9": bot_view_count(config)}
     products = queries.high_interest_low_conversion(lake)
     assert as_dict(products, "product_id", "view_count") == (
         expected.high_interest_low_conversion_views
     )
+    assert expected.high_interest_low_conversion_views == {"p9": bot_view_count(config)}
     assert list(products["purchase_count"]) == [0]
 
 

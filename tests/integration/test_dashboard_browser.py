@@ -86,8 +86,8 @@ def page(dashboard_config: Config) -> Iterator[Page]:
 
 
 @pytest.fixture(scope="module")
-def expected(lake_and_marts: Path) -> ExpectedDashboard:
-    return expected_dashboard(lake_and_marts)
+def expected(lake_and_marts: Path, dashboard_config: Config) -> ExpectedDashboard:
+    return expected_dashboard(lake_and_marts, dashboard_config)
 
 
 def panel(page: Page, key: str) -> Locator:
@@ -143,7 +143,9 @@ def test_every_panel_shows_the_lake_and_the_marts(page, expected, tmp_path):
     assert table_rows(panel(page, "events")) == {
         event_type: [f"{count:,}"] for event_type, count in expected.events_by_type.items()
     }
-    expect(metric(panel(page, "active-users"), "Peak active users per window")).to_have_text("1")
+    expect(metric(panel(page, "active-users"), "Peak active users per window")).to_have_text(
+        str(expected.peak_active_users)
+    )
 
     bots = table_rows(panel(page, "bots"))
     assert {user_id: int(cells[1]) for user_id, cells in bots.items()} == (

@@ -1,0 +1,276 @@
+"""The one oracle for what the lake must hold: every gold table, and the accounting of bronze
+records, worked out in plain Python from silver-shaped rows as docs/lake.md specifies them (never
+with the pipeline's SQL), with the window size and thresholds of a ``stack.config.Config``.
+
+The pipeline's integration tests compare Flink's lake with it, ``lake_fixture`` writes its gold
+tables from it, and the dashboard tests derive every panel's expected figure from it.
+
+Rows are dicts keyed by lake column names. Silver events need ``event_id``, ``event_type``,
+``event_at`` (a naive UTC ``datetime``), ``user_id``, ``product_id`` and ``device_type``; order
+items ``order_id``, ``event_id``, ``event_at``, ``product_id``, ``category``, ``quantity`` and
+``line_total``.
+"""
+
+from __future__ import annotations
+
+import json
+from collections import Counter, defaultdict
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from decimal import Decimal
+from typing import Any
+
+from generator.contract import standardize_device_type
+from stack.config import Config
+
+Row = dict[str, Any]
+
+EPOCH = datetime(1970, 1, 1)
+CENT = Decimal("0.01")
+PRODUCT_EVENT_TYPES = ("product_view", "add_to_cart", "remove_from_cart")
+
+
+def window_start(at: datetime, minutes: int) -> datetime:
+    """The start of the tumbling window of ``minutes`` holding ``at`` (aligned to the epoch)."""
+    size = timedelta(minutes=minutes)
+    return EPOCH + (at - EPOCH) // size * size
+
+
+# --- gold ----------------------------------------------------------------------------------------
+
+
+def expected_gold(
+    events: Sequence[Mapping[str, Any]], order_items: Sequence[Mapping[str, Any]], config: Config
+) -> dict[str, list[Row]]:
+    """Every gold table (by lake table name), recomputed from silver events and order items.
+
+    - events_per_minute and bot_suspects count events per one-minute window, whatever
+      ``window_minutes`` is (the bot threshold is ``bot_events_per_minute``: more than it);
+    - the other tables use ``window_minutes`` windows;
+    - orders, revenue and device purchases come from order items (a purchase's device);
+      items_sold is the sum of quantities; a missing category is 'unknown';
+    - a product's purchase_count counts its order lines; conversion_rate = purchase_count /
+      view_count (null without views); high interest, low conversion = at least
+      ``hilc_min_views`` views and a conversion rate below ``hilc_max_conversion_rate``.
+    """
+    per_minute = _Windows(1)
+    per_window = _Windows(config.window_minutes)
+    device_of = {row["event_id"]: row["device_type"] for row in events}
+
+    events_by_type = per_minute.count(events, lambda row: (row["event_type"],))
+    events_by_user = per_minute.count(events, lambda row: (row["user_id"],))
+    users = per_window.group(events, lambda row: ())
+    orders = per_window.group(order_items, lambda item: ())
+    by_category = per_window.group(order_items, lambda item: (item["category"] or "unknown",))
+    by_device = per_window.group(order_items, lambda item: (device_of[item["event_id"]],))
+    interactions = [
+        row for row in events if row["event_type"] in ("product_view", "add_to_cart")
+    ] + [{**item, "event_type": "purchase"} for item in order_items]
+    funnel = per_window.group(interactions, lambda row: (row["product_id"],))
+
+    def product_funnel(rows: list[Mapping[str, Any]]) -> Row:
+        views, carts, purchases = (
+            sum(row["event_type"] == kind for row in rows)
+            for kind in ("product_view", "add_to_cart", "purchase")
+        )
+        return {
+            "view_count": views,
+            "cart_count": carts,
+            "purchase_count": purchases,
+            "conversion_rate": purchases / views if views else None,
+            "is_high_interest_low_conversion": views >= config.hilc_min_views
+            and views > 0
+            and purchases / views < config.hilc_max_conversion_rate,
+        }
+
+    return {
+        "gold_events_per_minute": [
+            {**per_minute.bounds(start), "event_type": event_type, "event_count": count}
+            for (start, event_type), count in events_by_type.items()
+        ],
+        "gold_revenue_per_window": [
+            {
+                **per_window.bounds(start),
+                "order_count": len({item["order_id"] for item in rows}),
+                "revenue": _money(item["line_total"] for item in rows),
+            }
+            for (start,), rows in orders.items()
+        ],
+        "gold_revenue_by_category_per_window": [
+            {
+                **per_window.bounds(start),
+                "category": category,
+                "items_sold": sum(item["quantity"] for item in rows),
+                "revenue": _money(item["line_total"] for item in rows),
+            }
+            for (start, category), rows in by_category.items()
+        ],
+        "gold_active_users_per_window": [
+            {**per_window.bounds(start), "active_users": len({row["user_id"] for row in rows})}
+            for (start,), rows in users.items()
+        ],
+        "gold_purchases_by_device_per_window": [
+            {
+                **per_window.bounds(start),
+                "device_type": device,
+                "purchase_count": len({item["order_id"] for item in rows}),
+                "revenue": _money(item["line_total"] for item in rows),
+            }
+            for (start, device), rows in by_device.items()
+        ],
+        "gold_bot_suspects": [
+            {**per_minute.bounds(start), "user_id": user_id, "event_count": count}
+            for (start, user_id), count in events_by_user.items()
+            if count > config.bot_events_per_minute
+        ],
+        "gold_product_conversion_per_window": [
+            {
+                **per_window.bounds(start),
+                "product_id": product_id,
+                **product_funnel(rows),
+            }
+            for (start, product_id), rows in funnel.items()
+        ],
+    }
+
+
+@dataclass(frozen=True)
+class _Windows:
+    """Tumbling windows of ``minutes``, keyed by (window_start, *key)."""
+
+    minutes: int
+
+    def bounds(self, start: datetime) -> Row:
+        return {"window_start": start, "window_end": start + timedelta(minutes=self.minutes)}
+
+    def count(
+        self, rows: Iterable[Mapping[str, Any]], key: Callable[[Mapping[str, Any]], tuple]
+    ) -> Counter[tuple]:
+        return Counter((window_start(row["event_at"], self.minutes), *key(row)) for row in rows)
+
+    def group(
+        self, rows: Iterable[Mapping[str, Any]], key: Callable[[Mapping[str, Any]], tuple]
+    ) -> dict[tuple, list[Mapping[str, Any]]]:
+        groups: dict[tuple, list[Mapping[str, Any]]] = defaultdict(list)
+        for row in rows:
+            groups[window_start(row["event_at"], self.minutes), *key(row)].append(row)
+        return groups
+
+
+def _money(amounts: Iterable[Decimal]) -> Decimal:
+    return sum(amounts, Decimal("0")).quantize(CENT)
+
+
+# --- silver from the generator's ground truth ----------------------------------------------------
+
+
+def silver_from_payloads(payloads: Iterable[Mapping[str, Any]]) -> tuple[list[Row], list[Row]]:
+    """Silver events and order items as the contract defines them, from the payloads of the
+    events silver keeps (``generator.ground_truth.expected_silver_events``): standardized device
+    types, a product only on product events, one item row per order line."""
+    events, items = [], []
+    for payload in payloads:
+        event_at = datetime.strptime(payload["event_at"], "%Y-%m-%dT%H:%M:%S.%fZ")
+        event_type = payload["event_type"]
+        row = {
+            "event_id": payload["event_id"],
+            "event_type": event_type,
+            "event_at": event_at,
+            "user_id": payload["user_id"],
+            "product_id": payload.get("product_id") if event_type in PRODUCT_EVENT_TYPES else None,
+            "device_type": standardize_device_type(payload.get("device_type")),
+        }
+        events.append(row)
+        if event_type != "purchase":
+            continue
+        for line_number, item in enumerate(payload["order"]["items"], start=1):
+            quantity = int(item["quantity"])
+            unit_price = Decimal(str(item["unit_price"]))
+            items.append(
+                {
+                    "order_id": payload["order"]["order_id"],
+                    "line_number": line_number,
+                    "event_id": row["event_id"],
+                    "user_id": row["user_id"],
+                    "event_at": event_at,
+                    "product_id": item["product_id"],
+                    "category": item.get("category"),
+                    "quantity": quantity,
+                    "unit_price": unit_price,
+                    "line_total": (unit_price * quantity).quantize(CENT),
+                }
+            )
+    return events, items
+
+
+# --- accounting ----------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Accounting:
+    """bronze = silver + quarantine + late + duplicates, record by record (docs/lake.md)."""
+
+    bronze: int
+    silver: int
+    quarantine: int
+    late: int
+    # bronze records with no silver, quarantine or late row whose event_id silver holds
+    duplicates: int
+    # bronze records with no silver, quarantine or late row that are no duplicate either
+    unaccounted: int
+    # silver, quarantine and late rows whose Kafka record is not in bronze
+    rows_without_bronze: int
+    quarantine_by_reason: dict[str, int] = field(default_factory=dict)
+
+    @property
+    def is_balanced(self) -> bool:
+        return (
+            self.bronze == self.silver + self.quarantine + self.late + self.duplicates
+            and self.unaccounted == 0
+            and self.rows_without_bronze == 0
+        )
+
+
+def accounting(
+    bronze: Sequence[Mapping[str, Any]],
+    silver: Sequence[Mapping[str, Any]],
+    quarantine: Sequence[Mapping[str, Any]],
+    late: Sequence[Mapping[str, Any]],
+) -> Accounting:
+    """Classify every bronze record by its Kafka coordinates (kafka_partition, kafka_offset): a
+    silver, quarantine or late row, else a duplicate when its payload's event_id is in silver,
+    else unaccounted."""
+
+    def coordinates(row: Mapping[str, Any]) -> tuple[int, int]:
+        return row["kafka_partition"], row["kafka_offset"]
+
+    downstream = {coordinates(row) for row in (*silver, *quarantine, *late)}
+    silver_ids = {row["event_id"] for row in silver}
+    bronze_records = {coordinates(row) for row in bronze}
+    duplicates = unaccounted = 0
+    for record in bronze:
+        if coordinates(record) in downstream:
+            continue
+        if _event_id(record["raw_payload"]) in silver_ids:
+            duplicates += 1
+        else:
+            unaccounted += 1
+    return Accounting(
+        bronze=len(bronze),
+        silver=len(silver),
+        quarantine=len(quarantine),
+        late=len(late),
+        duplicates=duplicates,
+        unaccounted=unaccounted,
+        rows_without_bronze=len(downstream - bronze_records),
+        quarantine_by_reason=dict(Counter(row["reason"] for row in quarantine)),
+    )
+
+
+def _event_id(raw_payload: str | None) -> str | None:
+    try:
+        payload = json.loads(raw_payload or "")
+    except ValueError:
+        return None
+    return payload.get("event_id") if isinstance(payload, dict) else None
