@@ -1,10 +1,14 @@
 """clickstream: run the local streaming stack and deploy the Flink SQL pipeline.
 
-python jobs.py up | down | status          the local Kafka broker + Flink session cluster
-python jobs.py submit [JOB ...]            deploy flink_sql/jobs/*.sql (idempotent)
-python jobs.py list | plan | cancel | stop manage deployed jobs
-python jobs.py demo                        everything, end to end
-python jobs.py dashboard                   the live Streamlit dashboard over the lake
+python jobs.py up | down | status            the local Kafka broker + Flink session cluster
+python jobs.py lint [PATH ...]               check flink_sql/: file:line:col RULE message
+python jobs.py plan [JOB ...]                what submit would deploy, with Flink's EXPLAIN
+python jobs.py submit [JOB ...]              lint, then deploy flink_sql/jobs/*.sql (idempotent)
+python jobs.py list | cancel | stop [JOB]    manage deployed jobs
+python jobs.py lineage TABLE.COLUMN          column lineage from the payload to a sink column
+python jobs.py generate | replay             simulated shoppers or a REES46 CSV into Kafka
+python jobs.py demo                          everything, end to end
+python jobs.py dashboard                     the live Streamlit dashboard over the lake
 """
 
 from __future__ import annotations
@@ -17,12 +21,13 @@ import typer
 import stack
 from generator.cli import generate, replay
 from pipeline import deploy
-from pipeline.sqlfiles import SqlFileError, job_names
+from sqlcheck.findings import format_findings
 from sqlcheck.lineage import column_lineage
-from sqlcheck.lint import format_findings, has_errors, lint_paths
+from sqlcheck.lint import lint_paths
+from sqlcheck.project import SqlError, job_names, load_project
 from stack.config import ConfigError, load_config
 
-ERRORS = (ConfigError, SqlFileError, stack.StackError)
+ERRORS = (ConfigError, SqlError, stack.StackError)
 
 app = typer.Typer(add_completion=False, no_args_is_help=True, help=__doc__)
 app.command()(generate)
@@ -125,7 +130,7 @@ DBT_SOURCES = (
 
 
 def _lint(config, paths: list[Path]) -> bool:
-    """Print findings as file:line:col RULE message; True when there is no error."""
+    """Print findings as file:line:col RULE message; True when there is none."""
     findings = lint_paths(
         paths,
         params=config.sql_params("lint"),
@@ -133,7 +138,7 @@ def _lint(config, paths: list[Path]) -> bool:
     )
     if findings:
         typer.echo(format_findings(findings), err=True)
-    return not has_errors(findings)
+    return not findings
 
 
 @app.command()
@@ -159,7 +164,9 @@ def lineage(
 ) -> None:
     """Column-level lineage of one column, from the Kafka payload through views to the sink."""
     try:
-        typer.echo(column_lineage(column, paths=[load_config().sql_dir]).render())
+        config = load_config()
+        project = load_project(config.sql_dir, config.sql_params("lineage"))
+        typer.echo(column_lineage(column, project).render())
     except (KeyError, ValueError) as error:
         _fail(str(error))
 
@@ -212,8 +219,9 @@ def plan(
     try:
         config = load_config()
         for name in _selected(config, jobs):
-            typer.echo(deploy.describe(config, name))
-            typer.echo(deploy.explain(config, name))
+            job = deploy.load_job(config, name)
+            typer.echo(deploy.describe(config, job))
+            typer.echo(deploy.explain(config, job))
     except ERRORS as error:
         _fail(str(error))
 

@@ -9,7 +9,7 @@ from datetime import UTC, datetime, timedelta
 import stack
 from generator.cli import generate
 from pipeline import deploy, lake
-from pipeline.sqlfiles import job_names
+from sqlcheck.project import job_names
 from stack import dashboard
 from stack.config import Config
 from stack.processes import StackError, wait_until

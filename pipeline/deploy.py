@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import json
+import logging
 import os
 import urllib.error
 import urllib.request
 from dataclasses import dataclass
 from urllib.parse import urlparse
 
-from pipeline.sqlfiles import Job, load_job
+from sqlcheck.project import Job, load_project
 from stack import flink
 from stack.config import Config
 from stack.processes import StackError, wait_until
@@ -70,11 +71,39 @@ def active_job(config: Config, pipeline_name: str) -> JobInfo | None:
     return next((j for j in list_jobs(config) if j.name == pipeline_name and j.is_active), None)
 
 
+def load_job(config: Config, job_name: str) -> Job:
+    """A job of the configured SQL project, rendered with the config; SqlError names each
+    problem's file:line:col."""
+    return load_project(config.sql_dir, config.sql_params(job_name)).job(job_name)
+
+
+class OptionalFileSystems(logging.Filter):
+    """Apache Beam (imported by PyFlink) warns at import that optional filesystems it cannot
+    load (GCS, S3, ...) are skipped; the client never uses them, so that warning is noise. Every
+    other record, and any error, passes."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return not (
+            record.levelno == logging.WARNING
+            and str(record.msg).startswith("Failed to import ")
+            and "loading of this filesystem will be skipped" in str(record.msg)
+        )
+
+
+_OPTIONAL_FILESYSTEMS = OptionalFileSystems()
+
+
+def quiet_optional_filesystems() -> None:
+    """Install the filter (once) before PyFlink imports Apache Beam."""
+    logging.getLogger("apache_beam.io.filesystems").addFilter(_OPTIONAL_FILESYSTEMS)
+
+
 def _table_environment(config: Config, job: Job, savepoint: str | None = None):
     """A streaming TableEnvironment whose jobs go to the configured cluster."""
     if not flink.lib_dir(config).exists():  # a remote cluster: the client still needs the jars
         flink.write_conf(config)
     os.environ.update(flink.flink_env(config))  # before PyFlink starts its gateway JVM
+    quiet_optional_filesystems()
     from pyflink.common import Configuration
     from pyflink.table import EnvironmentSettings, TableEnvironment
 
@@ -88,7 +117,7 @@ def _table_environment(config: Config, job: Job, savepoint: str | None = None):
     environment = TableEnvironment.create(
         EnvironmentSettings.new_instance().in_streaming_mode().with_configuration(settings).build()
     )
-    for key, value in {**job_defaults(config), **job.settings}.items():
+    for key, value in job_settings(config, job).items():
         environment.get_config().set(key, value)
     for sql_object in job.ddl:
         try:
@@ -98,9 +127,16 @@ def _table_environment(config: Config, job: Job, savepoint: str | None = None):
     return environment
 
 
-def job_defaults(config: Config) -> dict[str, str]:
+def job_settings(config: Config, job: Job) -> dict[str, str]:
+    """What a job runs with: the config's defaults, then the job file's own SET lines."""
+    return {**job_defaults(config, job.name), **job.settings}
+
+
+def job_defaults(config: Config, job_name: str) -> dict[str, str]:
     """Per-job settings from the config; a job file's own SET lines take precedence."""
     return {
+        # The name `submit` recognises a running job by, so it is never started twice.
+        "pipeline.name": f"{config.deployment}: {job_name}",
         # Files are committed on checkpoints: this interval bounds how fresh the lake is.
         "execution.checkpointing.interval": config.checkpoint_interval,
         "execution.checkpointing.mode": "EXACTLY_ONCE",
@@ -119,22 +155,22 @@ def _flink_message(error: Exception) -> str:
 
 
 def pipeline_name(config: Config, job_name: str) -> str:
-    return load_job(job_name, config.sql_params(job_name), config.sql_dir).pipeline_name
+    """The job's name on the cluster (its `pipeline.name`)."""
+    return job_settings(config, load_job(config, job_name))["pipeline.name"]
 
 
-def describe(config: Config, job_name: str) -> str:
+def describe(config: Config, job: Job) -> str:
     """What a job deploys: its name in the web UI, settings, DDL files and sinks."""
-    job = load_job(job_name, config.sql_params(job_name), config.sql_dir)
-    lines = [f"== job {job.name}: {job.pipeline_name!r} ({job.statement_set.location})"]
+    settings = job_settings(config, job)
+    lines = [f"== job {job.name}: {settings['pipeline.name']!r} ({job.statement_set.location})"]
     lines += [f"   set {key} = {value}" for key, value in job.settings.items()]
     lines += [f"   {o.kind:<8} {o.name:<40} {o.statement.location}" for o in job.ddl]
     lines += [f"   sink  {sink}" for sink in job.sinks]
     return "\n".join(lines)
 
 
-def explain(config: Config, job_name: str) -> str:
+def explain(config: Config, job: Job) -> str:
     """Flink's EXPLAIN of the job's statement set, planned by the client; nothing is deployed."""
-    job = load_job(job_name, config.sql_params(job_name), config.sql_dir)
     environment = _table_environment(config, job)
     statement_set = environment.create_statement_set()
     for insert in job.inserts:
@@ -147,8 +183,8 @@ def explain(config: Config, job_name: str) -> str:
 
 def submit(config: Config, job_name: str, savepoint: str | None = None) -> tuple[str, bool]:
     """Deploy one job unless a job of the same name is active. Returns (job id, started now)."""
-    job = load_job(job_name, config.sql_params(job_name), config.sql_dir)
-    running = active_job(config, job.pipeline_name)
+    job = load_job(config, job_name)
+    running = active_job(config, job_settings(config, job)["pipeline.name"])
     if running is not None:
         return running.job_id, False
     environment = _table_environment(config, job, savepoint)

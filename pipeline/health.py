@@ -11,7 +11,7 @@ from confluent_kafka import Consumer, KafkaException, TopicPartition
 
 import stack
 from pipeline import deploy
-from pipeline.sqlfiles import job_names
+from sqlcheck.project import job_names
 from stack.config import Config
 
 BACKPRESSURE_ORDER = ("ok", "low", "high")

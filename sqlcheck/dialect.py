@@ -1,4 +1,4 @@
-"""A Flink SQL dialect for sqlglot, plus file-level helpers (templating, statement splitting).
+"""A Flink SQL dialect for sqlglot: tokenizer, parser, generator, and statement splitting.
 
 Importing this module registers the dialect under the name ``"flink"``, so
 ``sqlglot.parse_one(sql, read="flink")`` works once ``sqlcheck.dialect`` is imported.
@@ -15,8 +15,6 @@ from __future__ import annotations
 import re
 import typing as t
 from collections.abc import Mapping
-from dataclasses import dataclass
-from pathlib import Path
 
 from sqlglot import exp, generator, parser, tokens
 from sqlglot.dialects.dialect import Dialect, NormalizationStrategy
@@ -30,19 +28,15 @@ __all__ = [
     "JSONExistsFlink",
     "JSONQueryFlink",
     "MetadataColumnConstraint",
-    "RenderError",
-    "Statement",
     "StatementSet",
     "TableArgument",
     "TemplateParameter",
     "WindowTVF",
     "generate",
-    "parse_file",
     "parse_one",
-    "parse_sql",
-    "placeholders",
-    "position",
-    "render",
+    "parse_tokens",
+    "split_tokens",
+    "tokenize",
 ]
 
 DIALECT_NAME = "flink"
@@ -807,221 +801,70 @@ class Flink(Dialect):
 
 
 # --------------------------------------------------------------------------------------------
-# Templating
+# Tokens and statements (files, placeholders and positions are sqlcheck.project's business)
 # --------------------------------------------------------------------------------------------
-
-PLACEHOLDER_RE = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_.\-]*)\}")
-
-
-class RenderError(ValueError):
-    """A placeholder has no value; ``path``/``line``/``col`` locate it (1-based)."""
-
-    def __init__(self, message: str, path: str, line: int, col: int, name: str) -> None:
-        super().__init__(message)
-        self.path = path
-        self.line = line
-        self.col = col
-        self.name = name
-
-
-def placeholders(text: str) -> list[tuple[str, int, int]]:
-    """Every ``${name}`` in ``text`` as ``(name, line, col)``, 1-based, in order."""
-    found = []
-    for match in PLACEHOLDER_RE.finditer(text):
-        line, col = offset_to_line_col(text, match.start())
-        found.append((match.group(1), line, col))
-    return found
-
-
-def render(text: str, params: Mapping[str, str], source: str | Path = "<string>") -> str:
-    """Substitute ``${name}`` placeholders from ``params``.
-
-    Values must not contain newlines (so rendered line numbers equal source line numbers).
-    Raises ``RenderError`` naming ``source:line:col`` for an unknown placeholder or a value with
-    a newline.
-    """
-    for name, line, col in placeholders(text):
-        if name not in params:
-            known = ", ".join(sorted(params)) or "none"
-            raise RenderError(
-                f"{source}:{line}:{col}: unknown placeholder ${{{name}}} (known: {known})",
-                str(source),
-                line,
-                col,
-                name,
-            )
-        value = str(params[name])
-        if "\n" in value or "\r" in value:
-            raise RenderError(
-                f"{source}:{line}:{col}: value of ${{{name}}} contains a newline",
-                str(source),
-                line,
-                col,
-                name,
-            )
-    return PLACEHOLDER_RE.sub(lambda m: str(params[m.group(1)]), text)
-
-
-# --------------------------------------------------------------------------------------------
-# Files and statements
-# --------------------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class Statement:
-    """One statement of a file: its source text, 1-based first line, and parsed tree."""
-
-    sql: str
-    line: int
-    expression: exp.Expr
-    path: str = ""
-    col: int = 1
 
 
 class FlinkSyntaxError(ValueError):
-    """A statement (or the file) does not parse. ``line``/``col`` are 1-based file positions."""
+    """Text that does not tokenize or parse; ``offset`` is where, in the text given."""
 
-    def __init__(self, message: str, path: str, line: int, col: int) -> None:
-        super().__init__(f"{path}:{line}:{col}: {message}")
+    def __init__(self, message: str, offset: int) -> None:
+        super().__init__(message)
         self.message = message
-        self.path = path
-        self.line = line
-        self.col = col
-
-
-def offset_to_line_col(text: str, offset: int) -> tuple[int, int]:
-    """1-based line and column of character ``offset`` in ``text``."""
-    offset = max(0, min(offset, len(text)))
-    line = text.count("\n", 0, offset) + 1
-    col = offset - (text.rfind("\n", 0, offset) + 1) + 1
-    return line, col
+        self.offset = offset
 
 
 _TOKEN_ERROR_POS_RE = re.compile(r"from (\d+):(\d+)")
 
 
-def _token_error(text: str, path: str, error: TokenError) -> FlinkSyntaxError:
-    cause = error.__cause__
-    message = str(cause) if cause else str(error)
-    match = _TOKEN_ERROR_POS_RE.search(message)
-    if match:
+def tokenize(text: str) -> list[Token]:
+    """Flink SQL tokens with offsets into ``text``; raises ``FlinkSyntaxError`` on failure."""
+    try:
+        return Flink().tokenize(text)
+    except TokenError as error:
+        message = str(error.__cause__ or error)
+        match = _TOKEN_ERROR_POS_RE.search(message)
+        if match is None:
+            raise FlinkSyntaxError(message.split("\n")[0], 0) from error
         # the tokenizer reports "<line>:<char offset>" of the token start
-        line, col = offset_to_line_col(text, int(match.group(2)))
         message = _TOKEN_ERROR_POS_RE.sub("", message).strip()
         if message.startswith("Missing '"):
             message = "unterminated string literal"
         elif message.startswith("Missing `"):
             message = "unterminated quoted identifier"
-        return FlinkSyntaxError(message, path, line, col)
-    return FlinkSyntaxError(message.split("\n")[0], path, 1, 1)
+        raise FlinkSyntaxError(message, int(match.group(2))) from error
 
 
-def _parse_error(text: str, path: str, error: ParseError, chunk: list[Token]) -> FlinkSyntaxError:
-    details = error.errors[0] if error.errors else {}
-    message = str(details.get("description") or str(error).split(".")[0])
-    line = details.get("line")
-    col = details.get("col")
-    highlight = details.get("highlight") or ""
-    if isinstance(line, int) and isinstance(col, int):
-        # sqlglot reports the column where the offending token ends
-        if highlight and "\n" not in highlight:
-            col = max(1, col - len(highlight) + 1)
-        return FlinkSyntaxError(message, path, line, col)
-    last = chunk[-1]
-    line, col = offset_to_line_col(text, last.start)
-    return FlinkSyntaxError(message, path, line, col)
-
-
-def tokenize(text: str, path: str = "<string>") -> list[Token]:
-    """Tokenize Flink SQL; raises ``FlinkSyntaxError`` with the file position on failure."""
+def parse_tokens(chunk: list[Token], text: str) -> exp.Expr:
+    """Parse one statement's tokens (``split_tokens`` gives them); node positions are offsets
+    into ``text``. Raises ``FlinkSyntaxError`` at the offending token."""
     try:
-        return Flink().tokenize(text)
-    except TokenError as error:
-        raise _token_error(text, path, error) from error
-
-
-def parse_sql(text: str, path: str = "<string>") -> list[Statement]:
-    """Split ``text`` into statements and parse each; positions are positions in ``text``.
-
-    Raises ``FlinkSyntaxError`` (with file line/col) at the first statement that fails.
-    """
-    statements, errors = parse_sql_collecting(text, path)
-    if errors:
-        raise errors[0]
-    return statements
-
-
-def parse_sql_collecting(
-    text: str, path: str = "<string>"
-) -> tuple[list[Statement], list[FlinkSyntaxError]]:
-    """Like ``parse_sql`` but keeps going: returns the parsed statements and every error."""
-    try:
-        raw_tokens = tokenize(text, path)
-    except FlinkSyntaxError as error:
-        return [], [error]
-    dialect = Flink()
-    statements: list[Statement] = []
-    errors: list[FlinkSyntaxError] = []
-    for chunk in split_tokens(raw_tokens):
-        first = chunk[0]
-        line, col = offset_to_line_col(text, first.start)
-        sql = text[first.start : chunk[-1].end + 1]
-        try:
-            trees = dialect.parser().parse(chunk, text)
-        except ParseError as error:
-            errors.append(_parse_error(text, path, error, chunk))
-            continue
-        tree = next((tree for tree in trees if tree is not None), None)
-        if tree is None:
-            continue
-        statements.append(Statement(sql=sql, line=line, expression=tree, path=path, col=col))
-    return statements, errors
-
-
-def parse_file(path: str | Path, params: Mapping[str, str] | None = None) -> list[Statement]:
-    """Parse a Flink SQL file into statements with file line numbers.
-
-    With ``params`` the text is rendered first (``render``); without, ``${...}`` placeholders are
-    kept (inside string literals they are just text).
-    """
-    text = Path(path).read_text(encoding="utf-8")
-    if params is not None:
-        text = render(text, params, source=path)
-    return parse_sql(text, str(path))
+        trees = Flink().parser().parse(chunk, text)
+    except ParseError as error:
+        details = error.errors[0] if error.errors else {}
+        message = str(details.get("description") or str(error).split(".")[0])
+        line, col = details.get("line"), details.get("col")
+        highlight = details.get("highlight") or ""
+        if isinstance(line, int) and isinstance(col, int):
+            # sqlglot reports the line and the column where the offending token ends
+            start = sum(len(row) + 1 for row in text.split("\n")[: line - 1])
+            width = len(highlight) if highlight and "\n" not in highlight else 1
+            raise FlinkSyntaxError(message, start + max(0, col - width)) from error
+        raise FlinkSyntaxError(message, chunk[-1].start) from error
+    tree = next((tree for tree in trees if tree is not None), None)
+    if tree is None:
+        raise FlinkSyntaxError("empty statement", chunk[0].start if chunk else 0)
+    return tree
 
 
 def parse_one(sql: str) -> exp.Expr:
     """Parse exactly one Flink SQL statement."""
-    statements = parse_sql(sql)
-    if len(statements) != 1:
-        raise ValueError(f"expected one statement, got {len(statements)}")
-    return statements[0].expression
+    chunks = split_tokens(tokenize(sql))
+    if len(chunks) != 1:
+        raise ValueError(f"expected one statement, got {len(chunks)}")
+    return parse_tokens(chunks[0], sql)
 
 
 def generate(expression: exp.Expr, pretty: bool = False) -> str:
     """Flink SQL for a tree."""
     return expression.sql(dialect=Flink, pretty=pretty)
-
-
-def position(
-    node: exp.Expr, default: tuple[int, int] = (1, 1), text: str | None = None
-) -> tuple[int, int]:
-    """Best-known 1-based (line, col) where ``node`` starts in its file.
-
-    Uses the earliest token position recorded on the node or its descendants. With ``text`` the
-    column is computed from the character offset (exact); without, sqlglot's token-end column is
-    adjusted by the token length.
-    """
-    best: dict[str, t.Any] | None = None
-    for sub in node.walk():
-        meta = sub._meta
-        if not meta or "start" not in meta:
-            continue
-        if best is None or meta["start"] < best["start"]:
-            best = meta
-    if best is None:
-        return default
-    if text is not None:
-        return offset_to_line_col(text, best["start"])
-    width = best["end"] - best["start"] + 1
-    return best["line"], max(1, best["col"] - width + 1)

@@ -1,23 +1,23 @@
 """Column-level lineage from sink columns back to source (payload) columns.
 
-``column_lineage("gold_revenue_per_window.revenue")`` finds the INSERT that writes the table, maps
-the column to its SELECT item by position (Flink inserts are positional), expands the views the
-query reads, and walks sqlglot's lineage down to the source tables' columns. Window TVFs are
+``column_lineage("gold_revenue_per_window.revenue", project)`` finds the INSERT that writes the
+table, maps the column to its SELECT item (by the INSERT's column list, or by position in the
+sink's physical columns when it has none), expands the views the query reads, and walks sqlglot's lineage down to the source tables' columns. Window TVFs are
 treated as their input table (``window_start``/``window_end``/``window_time`` become leaves).
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from pathlib import Path
 
 from sqlglot import exp
 from sqlglot.errors import SqlglotError
 from sqlglot.lineage import Node, lineage
 
+from sqlcheck.catalog import Catalog, build_catalog, parse_all
 from sqlcheck.dialect import Flink, WindowTVF
-from sqlcheck.lint import SqlFile, _check_file, build_catalog, collect_sql_files
+from sqlcheck.findings import format_findings
+from sqlcheck.project import Project
 
 WINDOW_COLUMNS = {"window_start", "window_end", "window_time"}
 
@@ -63,8 +63,7 @@ def _without_window_tvfs(query: exp.Expr) -> exp.Expr:
     return query
 
 
-def _schema(files: Sequence[SqlFile]) -> dict[str, dict[str, str]]:
-    catalog, _ = build_catalog(files)
+def _schema(catalog: Catalog) -> dict[str, dict[str, str]]:
     schema: dict[str, dict[str, str]] = {}
     for table in catalog.tables.values():
         columns = {
@@ -95,28 +94,31 @@ def _convert(node: Node, seen: set[int] | None = None) -> list[LineageNode]:
     return [LineageNode(node.name, expression.sql(dialect=Flink), children)]
 
 
-def column_lineage(column: str, paths: Iterable[str | Path] = ("flink_sql",)) -> LineageNode:
-    """Lineage of ``table.column`` (a sink column) through the INSERT and views under ``paths``.
+def column_lineage(column: str, project: Project) -> LineageNode:
+    """Lineage of ``table.column`` (a sink column) through the project's INSERTs and views.
 
-    Raises ``KeyError`` when no INSERT writes the table or the column is unknown.
+    Raises ``KeyError`` when no INSERT writes the table or the column is unknown, ``ValueError``
+    when the project does not load or parse.
     """
     table_name, _, column_name = column.partition(".")
     if not column_name:
         raise ValueError(f"expected table.column, got {column!r}")
-    files = [_check_file(path, None)[0] for path in collect_sql_files(paths)]
-    catalog, _ = build_catalog(files)
+    problems = project.problems + parse_all(project)
+    if problems:
+        raise ValueError(format_findings(problems))
+    catalog = build_catalog(project)
     inserts = [i for i in catalog.inserts if i.target == table_name]
     if not inserts:
-        raise KeyError(f"no INSERT INTO {table_name} in {', '.join(map(str, paths))}")
+        raise KeyError(f"no INSERT INTO {table_name} in {project.root}")
     table = catalog.tables.get(table_name)
     sources = {name: _without_window_tvfs(view.query) for name, view in catalog.views.items()}
-    schema = _schema(files)
+    schema = _schema(catalog)
     roots = []
     for insert in inserts:
         query = _without_window_tvfs(insert.query)
         if not isinstance(query, exp.Query):
             continue
-        output = _output_name(query, table, column_name)
+        output = _output_name(query, table, column_name, insert.columns)
         try:
             node = lineage(output, query, schema=schema, sources=sources, dialect=Flink)
         except SqlglotError as error:
@@ -129,10 +131,17 @@ def column_lineage(column: str, paths: Iterable[str | Path] = ("flink_sql",)) ->
     return LineageNode(name=f"{table_name}.{column_name}", expression="", children=roots)
 
 
-def _output_name(query: exp.Query, table, column_name: str) -> str:
-    """The SELECT output feeding ``column_name``: by position in the sink's physical columns."""
+def _output_name(query: exp.Query, table, column_name: str, named: list[str]) -> str:
+    """The SELECT output feeding ``column_name``: by position in the INSERT's column list, or in
+    the sink's physical columns."""
     selects = query.selects
-    if table is not None:
+    if named:
+        if column_name not in named:
+            raise KeyError(f"the INSERT INTO {table.name if table else '?'} names no {column_name}")
+        position = named.index(column_name)
+        if position < len(selects) and not any(s.is_star for s in selects):
+            return selects[position].alias_or_name
+    elif table is not None:
         physical = [c.name for c in table.columns if not c.computed and not c.metadata]
         if column_name not in physical:
             raise KeyError(f"{table.name} has no column {column_name}")

@@ -3,6 +3,7 @@ as Flink SQL that parses back to an equal tree."""
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pytest
@@ -15,21 +16,36 @@ from sqlcheck.dialect import (
     JSONExistsFlink,
     JSONQueryFlink,
     MetadataColumnConstraint,
-    RenderError,
     StatementSet,
     TableArgument,
     TemplateParameter,
     WindowTVF,
     generate,
-    parse_file,
     parse_one,
-    parse_sql,
-    render,
+    parse_tokens,
+    split_tokens,
+    tokenize,
 )
+from sqlcheck.placeholders import line_col
+from sqlcheck.project import load_project
+from stack.config import load_config
 
 ROOT = Path(__file__).resolve().parents[1]
 GOOD = ROOT / "tests" / "sql_corpus" / "good"
-FLINK_SQL = ROOT / "flink_sql"
+# The placeholder values the corpus is rendered with.
+GOOD_PARAMS = json.loads((ROOT / "tests" / "sql_corpus" / "params.json").read_text())
+
+
+def parse_statements(sql: str) -> list[tuple[int, exp.Expr, str]]:
+    """(line, tree, text) of each statement in ``sql``, split and parsed as the project does."""
+    return [
+        (
+            line_col(sql, chunk[0].start)[0],
+            parse_tokens(chunk, sql),
+            sql[chunk[0].start : chunk[-1].end + 1],
+        )
+        for chunk in split_tokens(tokenize(sql))
+    ]
 
 
 def assert_round_trip(tree: exp.Expr) -> str:
@@ -41,45 +57,39 @@ def assert_round_trip(tree: exp.Expr) -> str:
     return flat
 
 
-def corpus_statements() -> list[pytest.param]:
-    params = []
-    for path in sorted(GOOD.rglob("*.sql")):
-        for statement in parse_file(path):
-            rel = path.relative_to(GOOD)
-            params.append(pytest.param(statement, id=f"{rel}:{statement.line}"))
-    return params
+def project_statements(root: Path, params: dict[str, str]) -> list[pytest.param]:
+    project = load_project(root, params)
+    assert project.problems == []
+    return [
+        pytest.param(s, id=f"{s.file.path.relative_to(root).as_posix()}:{s.line}")
+        for s in project.statements
+    ]
 
 
-@pytest.mark.parametrize("statement", corpus_statements())
+@pytest.mark.parametrize("statement", project_statements(GOOD, GOOD_PARAMS))
 def test_good_corpus_round_trips(statement):
-    assert_round_trip(statement.expression)
+    assert_round_trip(statement.tree)
 
 
 def test_good_corpus_has_the_expected_statement_kinds():
-    kinds = {}
-    for path in sorted(GOOD.rglob("*.sql")):
-        kinds[path.relative_to(GOOD).as_posix()] = [
-            type(s.expression).__name__ for s in parse_file(path)
-        ]
+    kinds = {
+        file.path.relative_to(GOOD).as_posix(): [type(s.tree).__name__ for s in file.statements]
+        for file in load_project(GOOD, GOOD_PARAMS).files
+    }
     assert kinds["jobs/events_pipeline.sql"] == ["Set", "Set", "Set", "StatementSet"]
     assert kinds["views/deduped_events.sql"] == ["Create"]
     assert all(k == ["Create"] for name, k in kinds.items() if not name.startswith("jobs/"))
 
 
-def lead_files() -> list[pytest.param]:
-    files = sorted(FLINK_SQL.rglob("*.sql")) if FLINK_SQL.is_dir() else []
-    if not files:
-        return [pytest.param(None, marks=pytest.mark.skip(reason="no flink_sql/*.sql yet"))]
-    return [pytest.param(p, id=p.relative_to(ROOT).as_posix()) for p in files]
+CONFIG = load_config()
 
 
-@pytest.mark.parametrize("path", lead_files())
-def test_flink_sql_files_parse_and_round_trip(path):
-    statements = parse_file(path)
-    assert statements, f"{path} holds no statement"
-    for statement in statements:
-        assert not isinstance(statement.expression, exp.Command), statement.sql
-        assert_round_trip(statement.expression)
+@pytest.mark.parametrize(
+    "statement", project_statements(CONFIG.sql_dir, CONFIG.sql_params("dialect-test"))
+)
+def test_flink_sql_files_parse_and_round_trip(statement):
+    assert not isinstance(statement.tree, exp.Command), statement.sql
+    assert_round_trip(statement.tree)
 
 
 # --- DDL ---------------------------------------------------------------------------------
@@ -386,10 +396,10 @@ INSERT INTO c SELECT * FROM d;
 END;
 SET 'x' = 'y';
 """
-    statements = parse_sql(sql)
-    assert [type(s.expression).__name__ for s in statements] == ["Set", "StatementSet", "Set"]
-    assert [s.line for s in statements] == [1, 3, 9]
-    statement_set = statements[1].expression
+    statements = parse_statements(sql)
+    assert [type(tree).__name__ for _, tree, _ in statements] == ["Set", "StatementSet", "Set"]
+    assert [line for line, _, _ in statements] == [1, 3, 9]
+    statement_set = statements[1][1]
     assert isinstance(statement_set, StatementSet)
     assert [i.this.name for i in statement_set.expressions] == ["a", "c"]
     assert generate(statement_set) == (
@@ -397,9 +407,7 @@ SET 'x' = 'y';
         " FROM b; /* second */ INSERT INTO c SELECT * FROM d; END"
     )
     assert_round_trip(statement_set)
-    assert statements[1].sql.startswith("EXECUTE STATEMENT SET") and statements[1].sql.endswith(
-        "END"
-    )
+    assert statements[1][2].startswith("EXECUTE STATEMENT SET") and statements[1][2].endswith("END")
 
 
 def test_dialect_is_registered_with_sqlglot():
@@ -421,32 +429,7 @@ def test_dialect_is_registered_with_sqlglot():
         ),
     ],
 )
-def test_syntax_errors_carry_file_positions(sql, line, col):
+def test_syntax_errors_carry_their_position(sql, line, col):
     with pytest.raises(FlinkSyntaxError) as caught:
-        parse_sql(sql, "f.sql")
-    assert (caught.value.line, caught.value.col) == (line, col), caught.value
-    assert str(caught.value).startswith(f"f.sql:{line}:{col}: ")
-
-
-def test_render_substitutes_and_names_unknown_placeholders(tmp_path):
-    text = "SELECT 1;\n-- x\nSELECT '${a}/b', '${b}' FROM t;\n"
-    assert render(text, {"a": "s3://lake", "b": "2"}) == (
-        "SELECT 1;\n-- x\nSELECT 's3://lake/b', '2' FROM t;\n"
-    )
-    with pytest.raises(RenderError) as caught:
-        render(text, {"a": "x"}, source="jobs/j.sql")
-    assert str(caught.value).startswith("jobs/j.sql:3:19: unknown placeholder ${b}")
-    assert (caught.value.line, caught.value.col, caught.value.name) == (3, 19, "b")
-    with pytest.raises(RenderError, match="newline"):
-        render(text, {"a": "x\ny", "b": "1"})
-
-
-def test_parse_file_with_params_renders_first(tmp_path):
-    path = tmp_path / "t.sql"
-    path.write_text("-- c\nCREATE TABLE t (a INT) WITH ('path' = '${root}/t');\n")
-    (statement,) = parse_file(path, {"root": "/lake"})
-    assert statement.line == 2
-    option = statement.expression.args["properties"].expressions[0]
-    assert option.args["value"].name == "/lake/t"
-    with pytest.raises(RenderError):
-        parse_file(path, {})
+        parse_statements(sql)
+    assert line_col(sql, caught.value.offset) == (line, col), caught.value

@@ -1,43 +1,28 @@
 """The Flink SQL linter: the good corpus is clean, each broken case fails with the expected
-finding, and each rule's edge cases behave."""
+finding, and each rule's edge cases behave; `jobs.py lint` prints `file:line:col RULE message`."""
 
 from __future__ import annotations
 
-import subprocess
-import sys
+import json
 from pathlib import Path
 
 import pytest
+from typer.testing import CliRunner
 
-from sqlcheck.lint import (
-    ERROR,
-    RULES,
-    WARNING,
-    Finding,
-    format_findings,
-    has_errors,
-    lint_paths,
-    main,
-    normalize_type,
-)
+import jobs
+from sqlcheck.dbt_contract import normalize_type
+from sqlcheck.findings import RULES, Finding, format_findings
+from sqlcheck.lineage import column_lineage
+from sqlcheck.lint import lint_paths
+from sqlcheck.project import load_project
 
 ROOT = Path(__file__).resolve().parents[1]
 CORPUS = ROOT / "tests" / "sql_corpus"
 GOOD = CORPUS / "good"
 BROKEN = CORPUS / "broken"
 
-PARAMS = {
-    "watermark_delay_seconds": "5",
-    "kafka_topic": "clickstream.events",
-    "kafka_orders_topic": "clickstream.orders",
-    "kafka_bootstrap_servers": "localhost:9092",
-    "kafka_group_id": "flink-pipeline",
-    "kafka_startup_mode": "earliest-offset",
-    "lake_root": "file:///tmp/lake",
-    "dedup_state_ttl": "1 h",
-    "checkpoint_interval": "10 s",
-    "gold_window_minutes": "1",
-}
+# The placeholder values the corpus is rendered with.
+PARAMS = json.loads((ROOT / "tests" / "sql_corpus" / "params.json").read_text())
 
 
 def located(findings: list[Finding], base: Path) -> list[tuple[str, int, int, str]]:
@@ -55,8 +40,8 @@ def test_good_corpus_lints_clean():
     assert lint_paths([GOOD], PARAMS, GOOD / "__sources.yml") == []
 
 
-def test_good_corpus_lints_clean_without_params_or_dbt():
-    assert lint_paths([GOOD], None, None) == []
+def test_good_corpus_lints_clean_without_dbt():
+    assert lint_paths([GOOD], PARAMS, None) == []
 
 
 def test_good_corpus_file_by_file_paths_are_the_same_as_the_folder():
@@ -87,8 +72,6 @@ def test_broken_case_fails_with_the_expected_finding(case):
     base = BROKEN / case
     findings = lint_paths([base], PARAMS, base / "__sources.yml")
     assert located(findings, base) == BROKEN_CASES[case], format_findings(findings)
-    assert has_errors(findings)
-    assert all(f.severity == ERROR for f in findings)
 
 
 def test_broken_case_messages_say_what_is_wrong():
@@ -352,36 +335,47 @@ def test_connector_options_come_from_config(tmp_path, option, flagged):
     assert found == ([("tables/extra.sql", 3, 3, "FL005")] if flagged else [])
 
 
-def test_unknown_placeholders_and_render_errors(tmp_path):
-    source = KAFKA_SOURCE.replace("'${topic}'", "'${topik}'")
-    found = rules(tmp_path, {"tables/src.sql": source})
-    assert found == [("tables/src.sql", 10, 14, "FL007")]
-    # a value that breaks the SQL once substituted
+def test_unknown_placeholders_and_values_that_break_the_sql(tmp_path):
+    for written in ("${topik}", "${Topic}"):
+        source = KAFKA_SOURCE.replace("${topic}", written)
+        assert rules(tmp_path, {"tables/src.sql": source}) == [("tables/src.sql", 10, 14, "FL007")]
+    # inside a string literal a value's quotes are doubled: the literal holds the value
+    quoted = load_project(project(tmp_path, {}), {**SMALL_PARAMS, "topic": "it's"})
+    assert "'topic' = 'it''s'" in quoted.objects["src"].statement.sql
+    assert lint_paths([tmp_path], {**SMALL_PARAMS, "topic": "it's"}) == []
+    # a value that breaks the SQL once substituted: reported at the line that holds it
+    view = "CREATE TEMPORARY VIEW v AS\nSELECT id FROM src\nWHERE amount > ${limit};\n"
+    base = project(tmp_path, {"views/v.sql": view})
+    assert rules(tmp_path, {}, params={**SMALL_PARAMS, "limit": "10"}) == []
+    found = lint_paths([base], {**SMALL_PARAMS, "limit": "1 1"})
+    assert [(f.line, f.rule) for f in found] == [(3, "FL001")]
+    assert found[0].message.endswith("(after rendering the placeholders on this line)")
+
+
+def test_layout_is_an_error(tmp_path):
     found = rules(
-        tmp_path, {"tables/src.sql": KAFKA_SOURCE}, params={**SMALL_PARAMS, "topic": "it's"}
+        tmp_path, {"tables/two.sql": "CREATE TABLE two (x INT);\nCREATE TABLE b (x INT);\n"}
     )
-    assert [f[3] for f in found] == ["FL001"]
-    # without params the placeholders are not checked
-    base = project(tmp_path, {"tables/src.sql": source})
-    assert lint_paths([base], None, None) == []
+    assert found == [("tables/two.sql", 2, 1, "FL008")]
 
 
-def test_layout_and_reference_warnings_do_not_fail(tmp_path):
-    found = lint_paths(
-        [
-            project(
-                tmp_path,
-                {
-                    "tables/two.sql": "CREATE TABLE a (x INT);\nCREATE TABLE b (x INT);\n",
-                    "jobs/j.sql": job("INSERT INTO sink SELECT k, v FROM nowhere"),
-                },
-            )
-        ],
-        SMALL_PARAMS,
-        None,
+def test_reading_an_undefined_relation_is_an_error(tmp_path):
+    found = rules(tmp_path, {"jobs/j.sql": job("INSERT INTO sink SELECT k, v FROM nowhere")})
+    assert found == [("jobs/j.sql", 3, 35, "FL009")]
+
+
+def test_findings_are_limited_to_the_files_asked_for(tmp_path):
+    base = project(
+        tmp_path,
+        {
+            "tables/src.sql": KAFKA_SOURCE.replace("${topic}", "${topik}"),
+            "tables/extra.sql": "CREATE TABLE extra (a STRING) WITH ('path' = '/tmp/x');\n",
+        },
     )
-    assert {(f.rule, f.severity) for f in found} == {("FL008", WARNING), ("FL009", WARNING)}
-    assert not has_errors(found)
+    everything = located(lint_paths([base], SMALL_PARAMS), base)
+    assert [f[0] for f in everything] == ["tables/extra.sql", "tables/src.sql"]
+    only = located(lint_paths([base / "tables" / "extra.sql"], SMALL_PARAMS), base)
+    assert only == [everything[0]]
 
 
 @pytest.mark.parametrize(
@@ -418,75 +412,78 @@ def test_type_normalisation_differences(flink, dbt):
     assert normalize_type(flink) != normalize_type(dbt)
 
 
-# --- CLI ---------------------------------------------------------------------------------
+# --- CLI: jobs.py lint ------------------------------------------------------------------------
 
 
 def test_finding_format():
     finding = Finding("flink_sql/jobs/a.sql", 3, 7, "FL004", "bad")
     assert str(finding) == "flink_sql/jobs/a.sql:3:7 FL004 bad"
-    assert set(RULES) >= {"FL001", "FL002", "FL003", "FL004", "FL005", "FL006"}
+    assert format_findings([finding, finding]) == f"{finding}\n{finding}"
+    assert set(RULES) == {f"FL00{n}" for n in range(1, 10)}
 
 
-def test_main_exit_codes(tmp_path, capsys):
-    params = tmp_path / "params.yml"
-    params.write_text("".join(f"{k}: '{v}'\n" for k, v in PARAMS.items()))
-    good = [
-        "lint",
-        str(GOOD),
-        "--params",
-        str(params),
-        "--dbt-sources",
-        str(GOOD / "__sources.yml"),
+def test_jobs_py_lint_prints_findings_and_exits_1(tmp_path):
+    # placeholders the config renders, so the only finding is the hard-coded host
+    source = KAFKA_SOURCE.replace("${topic}", "${kafka_topic}").replace(
+        "${servers}", "${kafka_bootstrap_servers}"
+    )
+    sink = SINK.replace("'${lake_root}/sink'", "'${lake_root}/sink'")
+    base = project(tmp_path, {"tables/src.sql": source, "tables/sink.sql": sink})
+    runner = CliRunner()
+    clean = runner.invoke(jobs.app, ["lint", str(base)])
+    assert clean.exit_code == 0, clean.output
+    assert "no errors" in clean.output
+
+    (base / "tables" / "src.sql").write_text(
+        source.replace("'${kafka_bootstrap_servers}'", "'localhost:9092'")
+    )
+    broken = runner.invoke(jobs.app, ["lint", str(base)])
+    assert broken.exit_code == 1
+    assert broken.output.strip().splitlines() == [
+        f"{base / 'tables' / 'src.sql'}:11:3 FL005 option 'properties.bootstrap.servers'"
+        " = 'localhost:9092' must come from config: use a ${placeholder} filled from the"
+        " deployment config"
     ]
-    assert main(good) == 0
-    base = BROKEN / "hardcoded_host"
-    assert main(["lint", str(base), "--no-dbt"]) == 1
-    out = capsys.readouterr().out.strip().splitlines()
-    assert len(out) == 1
-    assert out[0].endswith(
-        "hardcoded_host/tables/raw_events.sql:10:3 FL005 option"
-        " 'properties.bootstrap.servers' = 'localhost:9092' must come from config:"
-        " use a ${placeholder} filled from the deployment config"
-    )
-    assert main(["lint", str(tmp_path / "missing")]) == 2
-    assert main(["lint", str(GOOD), "--param", "kafka_topic=x", "--no-dbt"]) == 1  # FL007
-
-
-def test_python_dash_m_entry_point():
-    done = subprocess.run(
-        [sys.executable, "-m", "sqlcheck", "lint", str(BROKEN / "missing_watermark"), "--no-dbt"],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        check=False,
-    )
-    assert done.returncode == 1, done.stderr
-    assert "tables/raw_events.sql:2:1 FL002 " in done.stdout
+    missing = runner.invoke(jobs.app, ["lint", str(tmp_path / "missing")])
+    assert missing.exit_code == 1
+    assert "no such file or folder" in missing.output
 
 
 # --- lineage (sqlcheck.lineage) ----------------------------------------------------------------
 
 
 def test_lineage_follows_views_unnest_and_window_tvfs():
-    from sqlcheck.lineage import column_lineage
-
-    revenue = column_lineage("gold_revenue_per_window.revenue", [GOOD])
+    good = load_project(GOOD, PARAMS)
+    revenue = column_lineage("gold_revenue_per_window.revenue", good)
     assert revenue.expression == "CAST(SUM(order_items.line_total) AS DECIMAL(12, 2))"
     assert {leaf.name for leaf in revenue.leaves()} == {"raw_orders.items"}
 
-    price = column_lineage("silver_events.price", [GOOD])
+    price = column_lineage("silver_events.price", good)
     rendered = price.render()
     assert rendered.splitlines()[0] == "silver_events.price  <- deduped_events.price"
     assert "JSON_VALUE(raw_events.raw_payload, '$.price'" in rendered
     assert [leaf.name for leaf in price.leaves()] == ["raw_events.raw_payload"]
 
 
-def test_lineage_errors():
-    from sqlcheck.lineage import column_lineage
+def test_lineage_maps_named_insert_columns_by_name(tmp_path):
+    base = project(
+        tmp_path,
+        {"jobs/j.sql": job("INSERT INTO sink (v, k) SELECT COUNT(*) AS n, user_id FROM src")},
+    )
+    counted = column_lineage("sink.v", load_project(base, SMALL_PARAMS))
+    assert counted.render().splitlines()[0] == "sink.v  <- COUNT(*)"
+    with pytest.raises(KeyError, match="names no nope"):
+        column_lineage("sink.nope", load_project(base, SMALL_PARAMS))
 
+
+def test_lineage_errors(tmp_path):
+    good = load_project(GOOD, PARAMS)
     with pytest.raises(KeyError, match="no INSERT INTO nope"):
-        column_lineage("nope.x", [GOOD])
+        column_lineage("nope.x", good)
     with pytest.raises(KeyError, match="has no column"):
-        column_lineage("silver_events.nope", [GOOD])
+        column_lineage("silver_events.nope", good)
     with pytest.raises(ValueError, match=r"table\.column"):
-        column_lineage("silver_events", [GOOD])
+        column_lineage("silver_events", good)
+    broken = load_project(BROKEN / "syntax_error", PARAMS)
+    with pytest.raises(ValueError, match=r"parsed_events\.sql:6:3 FL001"):
+        column_lineage("silver_events.price", broken)
