@@ -1,7 +1,10 @@
 -- Flink's gold windows have the size this run reconciles with: window_minutes for the window
 -- tables, one minute for events_per_minute and bot_suspects, each aligned to the epoch. A lake
 -- written with another window_minutes than dbt was given fails here, by name, instead of as
--- differences in every reconciliation test. Returns the windows of another size.
+-- differences in every reconciliation test. Returns the windows of another size. A wrong size is
+-- a setting out of step, not a bad row: any window fails the build.
+
+{{ config(severity='error', error_if='>0') }}
 
 with
 
