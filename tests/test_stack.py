@@ -43,7 +43,6 @@ def test_toml_file_then_environment(tmp_path):
         ({"CLICKSTREAM_WATERMARK_DELAY_SECONDS": "120"}, "between 1 and 99"),
         ({"CLICKSTREAM_WINDOW_MINUTES": "0"}, "window_minutes must be between 1 and 99"),
         ({"CLICKSTREAM_SESSION_TIMEOUT_MINUTES": "0"}, "session_timeout_minutes"),
-        ({"CLICKSTREAM_HILC_MAX_CONVERSION_RATE": "2"}, "hilc_max_conversion_rate in"),
     ],
 )
 def test_bad_values_are_rejected_with_the_setting_named(tmp_path, environ, message):
@@ -75,12 +74,12 @@ def test_no_dbt_var_copies_a_setting_outside_dbt_vars():
 
 def test_dbt_vars_come_from_the_toml_file_and_the_environment(tmp_path):
     path = tmp_path / "clickstream.toml"
-    path.write_text("window_minutes = 5\nhilc_max_conversion_rate = 0.1\n")
+    path.write_text("window_minutes = 5\n")
     config = load_config(path=path, environ={"CLICKSTREAM_SESSION_TIMEOUT_MINUTES": "45"})
+    defaults = {field.name: field.default for field in dataclasses.fields(Config)}
     assert config.dbt_vars() == {
+        **{name: defaults[name] for name in DBT_VARS},
         "window_minutes": 5,
-        "hilc_min_views": 20,
-        "hilc_max_conversion_rate": 0.1,
         "session_timeout_minutes": 45,
     }
     assert config.sql_params("silver_gold")["window_minutes"] == "5"  # Flink gets the same
