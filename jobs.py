@@ -90,6 +90,9 @@ def status(
             "problems": problems,
             "services": [dataclasses.asdict(row) for row in services],
             "jobs": [dataclasses.asdict(row) for row in jobs],
+            "taskmanagers": [dataclasses.asdict(row) for row in report.taskmanagers],
+            "warnings": report.warnings,
+            "dedup_state": report.dedup_state,
         }
         typer.echo(json.dumps(document, indent=2))
     else:
@@ -118,6 +121,17 @@ def status(
                     f"{_fmt(partition.committed_offset, ',')} of {partition.end_offset:,} "
                     f"(lag {partition.lag:,})"
                 )
+        for tm in report.taskmanagers:
+            typer.echo(
+                f"\ntaskmanager {tm.taskmanager_id}: heap {tm.heap_used_bytes / 1e6:,.0f} of "
+                f"{tm.heap_max_bytes / 1e6:,.0f} MB, GC {_fmt(tm.gc_ms_per_s, '.0f')} ms/s, "
+                f"managed {tm.managed_used_bytes / 1e6:,.0f} of {tm.managed_total_bytes / 1e6:,.0f}"
+                f" MB, RSS {_fmt(tm.rss_bytes and tm.rss_bytes / 1e6, ',.0f', ' MB')}"
+            )
+        if report.dedup_state:
+            typer.echo(report.dedup_state)
+        for warning in report.warnings:
+            typer.secho(f"warning: {warning}", fg=typer.colors.YELLOW, err=True)
         for problem in problems:
             typer.secho(f"unhealthy: {problem}", fg=typer.colors.RED, err=True)
     if problems:

@@ -51,6 +51,9 @@ class Config:
     jobmanager_memory: str = "1600m"
     parallelism: int = 1
     checkpoint_interval: str = "10 s"
+    # Where operator state lives: rocksdb (local disk, incremental checkpoints) or hashmap (the
+    # JVM heap, snapshotted in full: only for state that fits in memory). stack/flink.py.
+    state_backend: str = "rocksdb"
     # Names the deployment: jobs show as "<deployment>: <job>" and consume as group "<deployment>-<job>".
     deployment: str = "clickstream"
     # Connection settings the SQL is rendered with (override these for a remote deployment).
@@ -63,6 +66,8 @@ class Config:
     # also the dbt project's vars of the same name.
     watermark_delay_seconds: int = 5
     max_future_minutes: int = 60
+    # How long an event_id is remembered after its first arrival: a copy re-sent later passes as
+    # a new event. The state is rate x this many ids (pipeline/state_cost.py, docs/operations.md).
     dedup_state_ttl: str = "1 h"
     window_minutes: int = 1
     bot_events_per_minute: int = 50
@@ -223,6 +228,8 @@ def _validate(config: Config) -> None:
         raise ConfigError("session_timeout_minutes must be at least 1")
     if config.hilc_min_views < 1 or not 0 <= config.hilc_max_conversion_rate <= 1:
         raise ConfigError("hilc_min_views must be at least 1, hilc_max_conversion_rate in [0, 1]")
+    if config.state_backend not in ("rocksdb", "hashmap"):
+        raise ConfigError("state_backend must be 'rocksdb' or 'hashmap'")
     if config.kafka_partitions < 1:
         raise ConfigError("kafka_partitions must be at least 1")
     if config.dashboard_refresh_seconds < 1:

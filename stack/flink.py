@@ -16,6 +16,8 @@ from stack.config import Config
 from stack.processes import Service, StackError, wait_until
 
 PYFLINK_HOME = Path(pyflink.__file__).resolve().parent
+# Completed checkpoints the REST API keeps per job (Flink's default is 10).
+CHECKPOINT_HISTORY = 60
 
 
 def home(config: Config) -> Path:
@@ -50,6 +52,35 @@ def _flatten(tree: dict, prefix: str = "") -> dict[str, object]:
     return flat
 
 
+def state_settings(config: Config) -> dict[str, object]:
+    """Where operator state lives and how it is checkpointed (docker-compose.yml's Flink
+    properties hold the same values, checked by tests/test_state_settings.py)."""
+    return {
+        # State on local disk (RocksDB), not on the heap: the deduplication state is rate x
+        # retention ids, far more than a heap holds at 10k records/s. Incremental checkpoints
+        # upload only the files written since the last one, so their cost follows the rate, not
+        # the state's size. (docs/operations.md: the state table and its sizes.)
+        "state.backend.type": config.state_backend,
+        "execution.checkpointing.incremental": True,
+        "state.backend.rocksdb.localdir": str(home(config) / "rocksdb"),
+        # Almost every deduplication lookup is for an id never seen: a Bloom filter answers those
+        # without reading the files.
+        "state.backend.rocksdb.use-bloom-filter": True,
+        # Only the top level of indexes and filters stays pinned in the cache; the rest is cached
+        # like data, so a large state does not crowd out the memory RocksDB has.
+        "state.backend.rocksdb.memory.partitioned-index-filters": True,
+        # RocksDB's cache and write buffers come out of the slot's managed memory (Flink counts
+        # them); state is where a slot's managed memory goes, window buffers need little.
+        "state.backend.rocksdb.memory.managed": True,
+        "taskmanager.memory.managed.consumer-weights": "OPERATOR:30,STATE_BACKEND:70,PYTHON:30",
+        # Keys and bytes per state, for `jobs.py status`, the soak benchmark and the state table.
+        "state.backend.rocksdb.metrics.estimate-num-keys": True,
+        "state.backend.rocksdb.metrics.estimate-live-data-size": True,
+        # `status` judges whether state has stopped growing from this many recent checkpoints.
+        "web.checkpoints.history": CHECKPOINT_HISTORY,
+    }
+
+
 def cluster_settings(config: Config) -> dict[str, object]:
     """pyflink's shipped defaults (JVM flags among them) overlaid with ours."""
     shipped = yaml.safe_load((PYFLINK_HOME / "conf" / "config.yaml").read_text()) or {}
@@ -82,7 +113,7 @@ def cluster_settings(config: Config) -> dict[str, object]:
         "execution.checkpointing.savepoint-dir": f"file://{config.savepoint_dir}",
         "execution.checkpointing.externalized-checkpoint-retention": "RETAIN_ON_CANCELLATION",
         "execution.checkpointing.num-retained": 3,
-        "state.backend.type": "hashmap",
+        **state_settings(config),
         # Throughput over pause times: with G1 the pipeline fell behind at 20k records/s.
         "env.java.opts.taskmanager": "-XX:+UseParallelGC",
         "restart-strategy.type": "exponential-delay",
@@ -111,7 +142,7 @@ def write_conf(config: Config) -> None:
         raise StackError(f"no Flink connector jars in {config.jars_dir / 'flink'}: run `make jars`")
     for jar in [*sorted((PYFLINK_HOME / "lib").glob("*.jar")), *extra_jars]:
         (lib / jar.name).symlink_to(jar)
-    for folder in ("log", "tmp", "checkpoints", "savepoints", "web-upload"):
+    for folder in ("log", "tmp", "checkpoints", "savepoints", "web-upload", "rocksdb"):
         (home(config) / folder).mkdir(parents=True, exist_ok=True)
 
 
