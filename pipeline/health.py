@@ -15,7 +15,7 @@ from confluent_kafka import Consumer, KafkaException, TopicPartition
 
 import stack
 from pipeline import deploy, early_warning, state_cost
-from pipeline.sqlfiles import job_names
+from sqlcheck.project import job_names
 from stack import flink
 from stack.config import Config
 from stack.processes import StackError
