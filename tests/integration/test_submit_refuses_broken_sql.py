@@ -48,3 +48,38 @@ def test_submit_refuses_a_source_without_watermark(running_stack: Config, tmp_pa
     assert "nothing was deployed" in result.stderr
     names = [job.name for job in deploy.list_jobs(running_stack)]
     assert not [name for name in names if name.startswith(deployment)]
+
+
+def test_submit_refuses_an_unknown_placeholder_at_its_file_line_col(
+    running_stack: Config, tmp_path
+):
+    sql_dir = tmp_path / "flink_sql"
+    shutil.copytree(ROOT / "flink_sql", sql_dir)
+    source = sql_dir / "tables" / "kafka_events.sql"
+    text = source.read_text()
+    line_number = next(n for n, line in enumerate(text.splitlines(), 1) if "${kafka_topic}" in line)
+    col = text.splitlines()[line_number - 1].index("${kafka_topic}") + 1
+    source.write_text(text.replace("${kafka_topic}", "${Kafka_topic}"))
+    deployment = f"refused-{tmp_path.name}"
+
+    result = subprocess.run(
+        [sys.executable, "jobs.py", "submit"],
+        cwd=ROOT,
+        env={
+            **os.environ,
+            "CLICKSTREAM_SQL_DIR": str(sql_dir),
+            "CLICKSTREAM_DEPLOYMENT": deployment,
+        },
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+
+    assert result.returncode == 1
+    assert (
+        f"{source}:{line_number}:{col} FL007 unknown placeholder ${{Kafka_topic}}"
+        " (did you mean ${kafka_topic}?)"
+    ) in result.stderr
+    assert "nothing was deployed" in result.stderr
+    names = [job.name for job in deploy.list_jobs(running_stack)]
+    assert not [name for name in names if name.startswith(deployment)]
