@@ -1,13 +1,17 @@
 """The event contract shared by the generator, the Flink SQL and dbt (see docs/events.md).
 
-Constants name the event types, fault labels and quarantine reason codes; the two
-`standardize_*` functions are the reference for silver's device/browser rules, so tests can
-compute expected silver values from the ground truth.
+Constants name the event types, fault labels and the contract's amount limits; the quarantine
+reason codes are read from the SQL that assigns them. The two `standardize_*` functions are the
+reference for silver's device/browser rules, so tests can compute expected silver values from
+the ground truth.
 """
 
 from __future__ import annotations
 
+import re
 from datetime import UTC, datetime
+from decimal import Decimal
+from pathlib import Path
 
 PAGE_VIEW = "page_view"
 PRODUCT_VIEW = "product_view"
@@ -30,21 +34,29 @@ LATE = "late"
 MALFORMED = "malformed"
 FAULTS = (DUPLICATE, OUT_OF_ORDER, LATE, MALFORMED)
 
-# Quarantine reason codes, in the order silver checks them (docs/lake.md).
-REASONS = (
-    "invalid_json",
-    "missing_event_id",
-    "missing_event_type",
-    "unknown_event_type",
-    "missing_event_at",
-    "invalid_event_at",
-    "missing_user_id",
-    "missing_product_id",
-    "invalid_price",
-    "invalid_quantity",
-    "missing_order",
-    "invalid_order_item",
-)
+# The SQL that gives each invalid record its quarantine reason: the one home of the codes.
+CHECKS_SQL = Path(__file__).resolve().parents[1] / "flink_sql" / "views" / "events_checked.sql"
+
+
+def reason_codes(sql: str) -> tuple[str, ...]:
+    """The reason codes of events_checked's CASE (`then '<code>'`), in the order it checks them."""
+    code_only = re.sub(r"--[^\n]*", "", sql)
+    codes = re.findall(r"\bthen\s+'([^']*)'", code_only, flags=re.IGNORECASE)
+    if not codes or any(re.fullmatch(r"[a-z][a-z_]*", code) is None for code in codes):
+        raise ValueError(f"no reason codes, or one that is not snake_case, in: {codes}")
+    return tuple(dict.fromkeys(codes))
+
+
+# Quarantine reason codes, in the order silver checks them (docs/events.md).
+REASONS = reason_codes(CHECKS_SQL.read_text())
+AMOUNT_OUT_OF_RANGE = "amount_out_of_range"
+
+# Amount limits (docs/events.md), enforced by events_checked ('amount_out_of_range'): every
+# amount silver keeps then fits DECIMAL(12, 2) and INT, line totals included.
+AMOUNT_DECIMALS = 2
+MAX_QUANTITY = 1_000  # per cart event and per order line
+MAX_PRICE = Decimal("100000.00")  # a product event's price, an order line's unit price
+MAX_ORDER_TOTAL = Decimal("1000000.00")  # sum of quantity * unit_price over an order's lines
 
 # Out-of-order events and re-sent duplicates stay within this much of the stream's simulated
 # time, so any watermark delay >= 2 s keeps them on time.

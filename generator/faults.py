@@ -7,7 +7,15 @@ import random
 
 import orjson
 
-from generator.contract import CART_EVENT_TYPES, PRODUCT_EVENT_TYPES, PURCHASE, REASONS
+from generator.contract import (
+    CART_EVENT_TYPES,
+    MAX_ORDER_TOTAL,
+    MAX_PRICE,
+    MAX_QUANTITY,
+    PRODUCT_EVENT_TYPES,
+    PURCHASE,
+    REASONS,
+)
 
 # Event types a malformed record of each reason is built from; None = any event type.
 REASON_EVENT_TYPES: dict[str, tuple[str, ...] | None] = {
@@ -23,12 +31,16 @@ REASON_EVENT_TYPES: dict[str, tuple[str, ...] | None] = {
     "invalid_quantity": CART_EVENT_TYPES,
     "missing_order": (PURCHASE,),
     "invalid_order_item": (PURCHASE,),
+    "amount_out_of_range": (*PRODUCT_EVENT_TYPES, PURCHASE),
 }
-assert tuple(REASON_EVENT_TYPES) == REASONS
+# Every reason events_checked.sql assigns has a way to be triggered here, and no other.
+assert tuple(REASON_EVENT_TYPES) == REASONS, (tuple(REASON_EVENT_TYPES), REASONS)
 
 UNKNOWN_EVENT_TYPES = ("click", "checkout_started", "wishlist_add", "video_play")
 INVALID_EVENT_ATS = ("not-a-timestamp", "yesterday", "22/11/2026 10:15:30", "1732270530")
 INVALID_QUANTITIES: tuple[object, ...] = ("two", 0, -1)
+# Prices above the limit: just above it, the issue's 99,999,999.99, beyond DECIMAL(12, 2).
+OUT_OF_RANGE_PRICES = (float(MAX_PRICE) + 0.01, 99_999_999.99, 1e20)
 
 
 def corrupt(event: dict, reason: str, rng: random.Random) -> tuple[bytes, str | None]:
@@ -65,6 +77,8 @@ def corrupt(event: dict, reason: str, rng: random.Random) -> tuple[bytes, str | 
         event["quantity"] = rng.choice(INVALID_QUANTITIES)
     elif reason == "missing_order":
         del event["order"]
+    elif reason == "amount_out_of_range":
+        _out_of_range(event, rng)
     elif reason == "invalid_order_item":
         item = rng.choice(event["order"]["items"])
         choice = rng.randrange(4)
@@ -79,6 +93,25 @@ def corrupt(event: dict, reason: str, rng: random.Random) -> tuple[bytes, str | 
     else:
         raise ValueError(f"unknown quarantine reason {reason!r}")
     return orjson.dumps(event), event_id
+
+
+def _out_of_range(event: dict, rng: random.Random) -> None:
+    """One amount beyond the contract's limits, every value still a valid number otherwise."""
+    choice = rng.randrange(3)
+    if event["event_type"] != PURCHASE:
+        if event["event_type"] in CART_EVENT_TYPES and choice == 0:
+            event["quantity"] = MAX_QUANTITY + 1
+        else:
+            event["price"] = rng.choice(OUT_OF_RANGE_PRICES)
+        return
+    item = rng.choice(event["order"]["items"])
+    if choice == 0:
+        item["quantity"] = MAX_QUANTITY + 1
+    elif choice == 1:
+        item["unit_price"] = rng.choice(OUT_OF_RANGE_PRICES)
+    else:  # each line within the limits, their sum above the order total's
+        item["quantity"] = MAX_QUANTITY
+        item["unit_price"] = float(MAX_ORDER_TOTAL / MAX_QUANTITY) + 0.01
 
 
 def murmur2(data: bytes) -> int:

@@ -66,6 +66,8 @@ class Config:
     # also the dbt project's vars of the same name.
     watermark_delay_seconds: int = 5
     max_future_minutes: int = 60
+    # The watermark trails the newest event_at by this much; which events are late is stated
+    # once, in docs/events.md ("On time, late or duplicate").
     # How long an event_id is remembered after its first arrival: a copy re-sent later passes as
     # a new event. The state is rate x this many ids (pipeline/state_cost.py, docs/operations.md).
     dedup_state_ttl: str = "1 h"

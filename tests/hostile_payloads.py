@@ -2,15 +2,17 @@
 (docs/events.md, docs/lake.md) demands of the pipeline.
 
 Every record must be accounted for: one bronze row per Kafka record, then exactly one of
-silver (with the typed values given here), late, or quarantine (with the reason code given
-here). GAPS names each known disagreement between the current Flink SQL and the contract: the
+silver (with the typed values given here), late, quarantine (with the reason code given here),
+or none at all for a re-sent event_id (a duplicate). GAPS names each known disagreement between the current Flink SQL and the contract: the
 integration test marks that single case `xfail(strict=True)` so the suite stays green while the
 gap stays visible, and turns red (XPASS) the day the SQL is fixed.
 
-The corpus is built for one run on a single-partition topic, in production order: valid
-warm-up events first (they advance the watermark and fill two gold windows), then the hostile
-records, each valid-shaped one a little later in event time than the one before, so only the
-records meant to be late are behind the watermark.
+The corpus is built for one run on a single-partition topic whose watermark advances after
+every record (`watermark_emit_strategy = on-event`), in production order: valid warm-up events
+first (they advance the watermark and fill two gold windows), then the hostile records, each
+valid-shaped one a little later in event time than the one before, so only the records meant to
+be late are behind the watermark. `replay_twice` is a batch of its own: a REES46 file replayed
+twice into one topic.
 """
 
 from __future__ import annotations
@@ -20,20 +22,36 @@ import uuid
 from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
+from pathlib import Path
 
-from generator.contract import format_event_at, to_epoch_ms
+from generator.contract import (
+    AMOUNT_OUT_OF_RANGE,
+    MAX_ORDER_TOTAL,
+    MAX_PRICE,
+    MAX_QUANTITY,
+    format_event_at,
+    to_epoch_ms,
+)
+from generator.rees46 import replay_records
 
 MAIN = "main"
 ENCODING = "encoding"  # invalid UTF-8 in the key or value
-BATCHES = (MAIN, ENCODING)
+REPLAY = "replay"  # a REES46 file replayed twice (replay_twice)
+BATCHES = (MAIN, ENCODING, REPLAY)
 
 SILVER = "silver"
 LATE = "late"
 QUARANTINE = "quarantine"
+DUPLICATE = "duplicate"  # an event_id seen before: no silver, late or quarantine row
 
 NAMESPACE = uuid.UUID("5b4cbb6e-1a8f-4f65-9f0e-7d1a3c1f0a07")
 WARM_UP_EVENTS = 24  # page views 5 s apart: two full one-minute windows before the hostile part
 NESTING_DEPTH = 10_000
+MAX_NESTING_DEPTH = 1_000  # PayloadJson: levels of a payload, its own object included
+MAX_NUMBER_LENGTH = 1_000  # PayloadJson: characters of one number
+AMOUNT_MARK = 987654.31  # replaced by an amount written exactly as given, in the raw bytes
+# MAX_QUANTITY units at this price and 5 at MAX_PRICE: an order total of exactly MAX_ORDER_TOTAL.
+AT_LIMIT_PRICE = float((MAX_ORDER_TOTAL - 5 * MAX_PRICE) / MAX_QUANTITY)
 PRICE_MARK = 987654.32  # replaced by NaN / Infinity in the raw bytes
 HUGE_PADDING = 900_000  # characters; the record stays below the broker's ~1 MB message limit
 
@@ -42,7 +60,7 @@ HUGE_PADDING = 900_000  # characters; the record stays below the broker's ~1 MB 
 class Payload:
     name: str
     value: bytes | None  # None: a Kafka record with a null value (a tombstone)
-    outcome: str  # SILVER, LATE or QUARANTINE
+    outcome: str  # SILVER, LATE, QUARANTINE or DUPLICATE
     why: str  # the contract rule that decides the outcome
     reason: str | None = None  # the quarantine reason code
     silver: dict[str, object] = field(default_factory=dict)  # expected silver columns
@@ -146,11 +164,27 @@ def _apply(event: dict, changes: dict) -> dict:
     return event
 
 
-def corpus(start_at: datetime) -> list[Payload]:
+def _raw_amount(document: dict, text: str) -> bytes:
+    """The payload with AMOUNT_MARK written as `text` (json.dumps would write 12.350 as 12.35)."""
+    return _dumps(document).replace(str(AMOUNT_MARK).encode(), text.encode())
+
+
+def _order(order_id: str, *lines: tuple[int, object]) -> dict:
+    """An order of (quantity, unit_price) lines, each with a product."""
+    items = [
+        {"product_id": f"P{n:05d}", "quantity": quantity, "unit_price": unit_price}
+        for n, (quantity, unit_price) in enumerate(lines, start=1)
+    ]
+    return {"order_id": order_id, "currency": "USD", "items": items}
+
+
+def corpus(start_at: datetime, watermark_delay_seconds: int = 5) -> list[Payload]:
     """The records in production order. `start_at` is the event time of the first warm-up
     event; keep it a few minutes before now (event times more than max_future_minutes ahead of
-    the Kafka timestamp are invalid)."""
+    the Kafka timestamp are invalid). `watermark_delay_seconds` is the pipeline's, for the
+    cases at the watermark's boundary."""
     start_ms = to_epoch_ms(start_at)
+    delay_ms = watermark_delay_seconds * 1_000
     build = _Builder(start_ms + WARM_UP_EVENTS * 5_000)
     payloads = [
         Payload(
@@ -171,11 +205,17 @@ def corpus(start_at: datetime) -> list[Payload]:
         for n in range(WARM_UP_EVENTS)
     ]
 
-    def silver(name: str, document: dict, why: str, *, key=b"U-hostile", batch=MAIN, **cols):
-        return Payload(name, _dumps(document), SILVER, why, silver=cols, key=key, batch=batch)
+    def silver(
+        name: str, document: dict | bytes, why: str, *, key=b"U-hostile", batch=MAIN, **cols
+    ):
+        value = document if isinstance(document, bytes) else _dumps(document)
+        return Payload(name, value, SILVER, why, silver=cols, key=key, batch=batch)
 
     def quarantined(name: str, value: bytes | None, reason: str, why: str, batch=MAIN):
         return Payload(name, value, QUARANTINE, why, reason=reason, batch=batch)
+
+    def out_of_range(name: str, value: bytes, why: str):
+        return quarantined(name, value, AMOUNT_OUT_OF_RANGE, f"above the limits: {why}")
 
     valid_view = _dumps(build.page_view("encoding_base"))
     payloads += [
@@ -286,8 +326,40 @@ def corpus(start_at: datetime) -> list[Payload]:
                 b'"DEEP"', b"[" * NESTING_DEPTH + b"]" * NESTING_DEPTH
             ),
             "invalid_json",
-            "beyond the JSON parsers' nesting limits (Jackson 1,000, Python's json ~1,000): "
-            "not readable, so not a JSON object to the pipeline",
+            "deeper than the payload's nesting limit (1,000 levels, events.md): not read at all",
+        ),
+        silver(
+            "nested_1000_levels_in_an_extra_field",
+            _dumps(build.page_view("nested_1000_levels_in_an_extra_field", extra="DEEP")).replace(
+                b'"DEEP"', b"[" * (MAX_NESTING_DEPTH - 1) + b"]" * (MAX_NESTING_DEPTH - 1)
+            ),
+            "unknown fields are ignored up to the nesting limit: 1,000 levels, the event's own "
+            "object included",
+            device_type="mobile",
+        ),
+        quarantined(
+            "nested_1001_levels_in_an_extra_field",
+            _dumps(build.page_view("nested_1001_levels_in_an_extra_field", extra="DEEP")).replace(
+                b'"DEEP"', b"[" * MAX_NESTING_DEPTH + b"]" * MAX_NESTING_DEPTH
+            ),
+            "invalid_json",
+            "one level beyond the payload's nesting limit (events.md)",
+        ),
+        silver(
+            "number_of_1000_characters_in_an_extra_field",
+            _dumps(
+                build.page_view("number_of_1000_characters_in_an_extra_field", extra="N")
+            ).replace(b'"N"', b"1" * MAX_NUMBER_LENGTH),
+            "a number of up to 1,000 characters is read (and ignored in an unknown field)",
+            device_type="mobile",
+        ),
+        quarantined(
+            "number_of_1001_characters_in_an_extra_field",
+            _dumps(
+                build.page_view("number_of_1001_characters_in_an_extra_field", extra="N")
+            ).replace(b'"N"', b"1" * (MAX_NUMBER_LENGTH + 1)),
+            "invalid_json",
+            "a number beyond the payload's number limit (events.md)",
         ),
         silver(
             "huge_900kb_extra_field",
@@ -312,8 +384,16 @@ def corpus(start_at: datetime) -> list[Payload]:
         ),
         silver(
             "duplicate_json_keys",
-            {},  # replaced below: json.dumps cannot write duplicate keys
+            # json.dumps cannot write duplicate keys: the last event_type and event_id win.
+            _dumps(
+                build.page_view(
+                    "duplicate_json_keys", event_id=event_id("duplicate_json_keys-first")
+                )
+            )[:-1]
+            + f',"event_type":"product_view","event_id":"{event_id("duplicate_json_keys")}",'
+            '"product_id":"P00042","price":3.5}'.encode(),
             "last duplicate wins, as in Python's json and Jackson (RFC 8259 leaves it open)",
+            event_type="product_view",
         ),
         # ----------------------------------------------------------------- types and numbers
         quarantined(
@@ -353,17 +433,133 @@ def corpus(start_at: datetime) -> list[Payload]:
             "1.25e2 is a JSON number > 0",
             price=Decimal("125.00"),
         ),
-        silver(
+        # ----------------------------------------------------- amounts: decimals and limits
+        quarantined(
             "price_three_decimals",
-            build.product_event("price_three_decimals", price=12.345),
-            "a number > 0; silver keeps DECIMAL(12, 2), rounding half up",
+            _dumps(build.product_event("price_three_decimals", price=12.345)),
+            "invalid_price",
+            "at most 2 decimals (events.md): 12.345 is not rounded, it is invalid",
+        ),
+        silver(
+            "price_trailing_zero_decimal",
+            _raw_amount(
+                build.product_event("price_trailing_zero_decimal", price=AMOUNT_MARK), "12.350"
+            ),
+            "a trailing zero is no third decimal: 12.350 is 12.35",
             price=Decimal("12.35"),
         ),
-        quarantined(
+        silver(
+            "price_at_the_limit",
+            build.product_event("price_at_the_limit", price=float(MAX_PRICE)),
+            "the highest price the contract allows",
+            price=MAX_PRICE,
+            is_high_value=True,
+        ),
+        out_of_range(
+            "price_above_the_limit",
+            _dumps(build.product_event("price_above_the_limit", price=float(MAX_PRICE) + 0.01)),
+            "a price one cent above the limit",
+        ),
+        out_of_range(
+            "price_99999999_99",
+            _dumps(build.product_event("price_99999999_99", price=99_999_999.99)),
+            "fits DECIMAL(12, 2), but is above the limit",
+        ),
+        out_of_range(
             "price_overflowing_decimal",
             _dumps(build.product_event("price_overflowing_decimal", price=1e20)),
-            "invalid_price",
-            "does not fit DECIMAL(12, 2): not a usable price",
+            "beyond DECIMAL(12, 2) is still a number above the limit, never a null",
+        ),
+        silver(
+            "cart_quantity_at_the_limit",
+            build.product_event("cart_quantity_at_the_limit", "add_to_cart", quantity=1_000),
+            "the largest quantity the contract allows",
+            quantity=MAX_QUANTITY,
+        ),
+        out_of_range(
+            "cart_quantity_above_the_limit",
+            _dumps(
+                build.product_event(
+                    "cart_quantity_above_the_limit", "add_to_cart", quantity=MAX_QUANTITY + 1
+                )
+            ),
+            "one unit above the limit",
+        ),
+        out_of_range(
+            "cart_quantity_beyond_int",
+            _dumps(
+                build.product_event(
+                    "cart_quantity_beyond_int", "remove_from_cart", quantity=3_000_000_000
+                )
+            ),
+            "an integer beyond INT is still an integer above the limit",
+        ),
+        out_of_range(
+            "purchase_line_total_overflowing_decimal",
+            _dumps(
+                build.purchase(
+                    "purchase_line_total_overflowing_decimal",
+                    order=_order("O-overflow", (1_000, 99_999_999.99)),
+                )
+            ),
+            "1,000 x 99,999,999.99 overflowed silver's DECIMAL(12, 2) line_total to null",
+        ),
+        silver(
+            "purchase_at_the_order_total_limit",
+            build.purchase(
+                "purchase_at_the_order_total_limit",
+                order=_order("O-at-limit", (MAX_QUANTITY, AT_LIMIT_PRICE), (5, float(MAX_PRICE))),
+            ),
+            "the largest quantity, the highest unit price and an order total of exactly "
+            "1,000,000.00",
+            item_count=2,
+            is_high_value=True,
+        ),
+        out_of_range(
+            "purchase_order_total_above_the_limit",
+            _dumps(
+                build.purchase(
+                    "purchase_order_total_above_the_limit",
+                    order=_order(
+                        "O-above-limit",
+                        (MAX_QUANTITY, AT_LIMIT_PRICE),
+                        (5, float(MAX_PRICE)),
+                        (1, 0.01),
+                    ),
+                )
+            ),
+            "each line within the limits, the order total one cent above",
+        ),
+        out_of_range(
+            "order_item_quantity_above_the_limit",
+            _dumps(
+                build.purchase(
+                    "order_item_quantity_above_the_limit",
+                    order=_order("O-qty-limit", (1, 9.99), (MAX_QUANTITY + 1, 1.0)),
+                )
+            ),
+            "a line's quantity one unit above the limit",
+        ),
+        out_of_range(
+            "order_item_unit_price_above_the_limit",
+            _dumps(
+                build.purchase(
+                    "order_item_unit_price_above_the_limit",
+                    order=_order("O-price-limit", (1, float(MAX_PRICE) + 0.01)),
+                )
+            ),
+            "a line's unit price one cent above the limit",
+        ),
+        quarantined(
+            "order_item_unit_price_three_decimals",
+            _dumps(
+                build.purchase(
+                    "order_item_unit_price_three_decimals",
+                    order=_order("O-three-decimals", (1, 19.995)),
+                )
+            ),
+            "invalid_order_item",
+            "at most 2 decimals (events.md): 19.995 is not rounded to 20.00, it is invalid",
         ),
         quarantined(
             "price_boolean",
@@ -626,18 +822,56 @@ def corpus(start_at: datetime) -> list[Payload]:
             url_path=None,
         ),
     ]
-    # Duplicate keys: the last event_type and event_id win.
-    first, second = event_id("duplicate_json_keys-first"), event_id("duplicate_json_keys")
-    duplicated = (
-        _dumps(build.page_view("duplicate_json_keys", event_id=first))[:-1]
-        + f',"event_type":"product_view","event_id":"{second}","product_id":"P00042",'
-        '"price":3.5}'.encode()
-    )
-    payloads = [
-        Payload(p.name, duplicated, SILVER, p.why, silver={"event_type": "product_view"})
-        if p.name == "duplicate_json_keys"
-        else p
-        for p in payloads
+    # The watermark's boundary (events.md): after the newest event so far, one exactly
+    # watermark_delay_seconds behind it is late, one 1 ms less behind is on time.
+    newest = build.page_view("watermark_newest_event")
+    newest_ms = build.next_ms
+    payloads += [
+        silver("watermark_newest_event", newest, "the newest event so far"),
+        Payload(
+            "watermark_exactly_the_delay_behind",
+            _dumps(
+                build.page_view(
+                    "watermark_exactly_the_delay_behind",
+                    event_at=format_event_at(newest_ms - delay_ms),
+                )
+            ),
+            LATE,
+            "at the watermark (newest - watermark_delay_seconds) is late",
+        ),
+        silver(
+            "watermark_1ms_less_than_the_delay_behind",
+            build.page_view(
+                "watermark_1ms_less_than_the_delay_behind",
+                event_at=format_event_at(newest_ms - delay_ms + 1),
+            ),
+            "1 ms ahead of the watermark is on time",
+        ),
+    ]
+    # Re-sent records (events.md, On time, late or duplicate): an event_id seen before is a
+    # duplicate even when the copy is behind the watermark; a quarantined record is quarantined
+    # again (it has no identity to deduplicate).
+    sent = {p.name: p for p in payloads}
+    payloads += [
+        Payload(
+            "resent_on_time_event_now_behind_the_watermark",
+            sent["warm_up_00"].value,
+            DUPLICATE,
+            "a copy of a silver event, now behind the watermark: a duplicate, not late",
+            key=sent["warm_up_00"].key,
+        ),
+        Payload(
+            "resent_late_event",
+            sent["event_at_1900"].value,
+            DUPLICATE,
+            "a copy of a late event: a duplicate, not late again",
+        ),
+        quarantined(
+            "resent_quarantined_record",
+            sent["price_above_the_limit"].value,
+            AMOUNT_OUT_OF_RANGE,
+            "an invalid record re-sent is quarantined again",
+        ),
     ]
     names = [p.name for p in payloads]
     assert len(names) == len(set(names)), "payload names must be unique"
@@ -647,3 +881,25 @@ def corpus(start_at: datetime) -> list[Payload]:
 def expected_event_id(payload: Payload) -> str:
     """The event_id silver should hold for a payload whose outcome is SILVER or LATE."""
     return event_id(payload.name)
+
+
+def replay_twice(path: Path) -> list[Payload]:
+    """A REES46 file replayed twice into one topic (`jobs.py replay`, no --shift-to-now): the
+    first pass is valid and in event-time order, so on time; the second re-sends every event_id
+    and is all duplicates, although its 2019 event times are by then behind the watermark."""
+    records = list(replay_records(path))
+    return [
+        Payload(
+            f"replay_{pass_}_{number:04d}",
+            record.value,
+            outcome,
+            why,
+            key=record.key.encode(),
+            batch=REPLAY,
+        )
+        for pass_, outcome, why in (
+            ("first", SILVER, "a valid REES46 row, on time"),
+            ("second", DUPLICATE, "the same event_id again: a duplicate, late or not"),
+        )
+        for number, record in enumerate(records)
+    ]

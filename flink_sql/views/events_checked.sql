@@ -17,6 +17,7 @@ select
         when user_id is null or trim(user_id) = '' then 'missing_user_id'
         when event_type in ('product_view', 'add_to_cart', 'remove_from_cart')
             and (product_id is null or trim(product_id) = '') then 'missing_product_id'
+        -- A price of more than two decimals is null (parse_event never rounds).
         when event_type in ('product_view', 'add_to_cart', 'remove_from_cart')
             and (price is null or price <= 0) then 'invalid_price'
         when event_type in ('add_to_cart', 'remove_from_cart')
@@ -24,7 +25,8 @@ select
         when event_type = 'purchase'
             and (order_id is null or item_product_ids is null or cardinality(item_product_ids) = 0)
             then 'missing_order'
-        -- Every line item needs a product, a quantity >= 1 and a unit price > 0.
+        -- Every line item needs a product, a quantity >= 1 and a unit price > 0 (of at most two
+        -- decimals: parse_event reads more as null).
         when event_type = 'purchase' and (
             array_contains(item_product_ids, cast(null as string))
             or array_contains(item_quantities, cast(null as int))
@@ -32,5 +34,19 @@ select
             or array_min(item_quantities) < 1
             or array_min(item_unit_prices) <= 0
         ) then 'invalid_order_item'
+        -- The contract's limits (docs/events.md), so every amount silver keeps fits its type and
+        -- every sum of them downstream; a number beyond its type reads as the type's largest.
+        when (
+            event_type in ('product_view', 'add_to_cart', 'remove_from_cart')
+            and price > 100000.00
+        ) or (
+            event_type in ('add_to_cart', 'remove_from_cart') and quantity > 1000
+        ) or (
+            event_type = 'purchase' and (
+                array_max(item_quantities) > 1000
+                or array_max(item_unit_prices) > 100000.00
+                or order_total > 1000000.00
+            )
+        ) then 'amount_out_of_range'
     end as quarantine_reason
 from events_parsed;

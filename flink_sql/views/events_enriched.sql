@@ -53,4 +53,4 @@ select
     kafka_partition,
     kafka_offset,
     ingested_at
-from events_deduplicated;
+from events_on_time;

@@ -27,6 +27,7 @@ select
     records.payload.item_brands,
     records.payload.item_quantities,
     records.payload.item_unit_prices,
+    records.payload.order_total,
     records.payload.device_type_raw,
     records.payload.browser_raw,
     records.payload.page_url,

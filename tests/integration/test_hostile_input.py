@@ -2,35 +2,44 @@
 and both Flink jobs (bounded reads), and each one must end where the contract says, with both
 jobs FINISHED and no restart on the way.
 
-Two runs serve every case, one per batch of the corpus (the invalid UTF-8 records get a lake of
-their own, so what they do to a table's readers cannot hide the other cases): the records go to
-a fresh single-partition topic (production order is then event-time order and lateness is
-exact), both jobs read it to the end, and each `test_hostile_record[...]` case checks its own
-record by its Kafka offset. A case the current SQL gets wrong is `xfail(strict=True)` with the
-gap named in hostile_payloads.GAPS."""
+One run per batch of the corpus serves every case (the invalid UTF-8 records get a lake of their
+own, so what they do to a table's readers cannot hide the other cases; a REES46 file replayed
+twice gets another): the records go to a fresh single-partition topic whose watermark advances
+after every record (production order is then event-time order and lateness is exact), both jobs
+read it to the end, and each `test_hostile_record[...]` case checks its own record by its Kafka
+offset. The expected outcomes are docs/events.md's. A case the current SQL gets wrong is
+`xfail(strict=True)` with the gap named in hostile_payloads.GAPS."""
 
 from __future__ import annotations
 
+import json
+import re
 import uuid
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 import duckdb
 import pytest
 from confluent_kafka import Producer
 from hostile_payloads import (
     BATCHES,
+    DUPLICATE,
     GAPS,
     LAKE_GAPS,
     LATE,
     MAIN,
     QUARANTINE,
+    REPLAY,
     SILVER,
     Payload,
     corpus,
     expected_event_id,
+    replay_twice,
 )
+from support import dbt_build
 
+from generator.contract import MAX_ORDER_TOTAL, PRODUCT_EVENT_TYPES
 from pipeline import deploy, lake
 from stack import kafka
 from stack.config import Config, load_config
@@ -40,6 +49,12 @@ pytestmark = pytest.mark.integration
 
 JOBS = ("bronze", "silver_gold")
 TERMINAL = {"FINISHED", "FAILED", "CANCELED"}
+REES46_SAMPLE = (
+    Path(__file__).resolve().parents[3] / "shared" / "data" / "rees46-2019-10-sample.csv"
+)
+NEEDS_SAMPLE = pytest.mark.skipif(
+    not REES46_SAMPLE.exists(), reason="needs ../shared/data (the REES46 sample)"
+)
 
 
 @dataclass
@@ -139,15 +154,21 @@ def hostile_runs(running_stack: Config, tmp_path_factory) -> dict[str, HostileRu
     """One bounded run of both jobs per batch of the corpus, each with its own topic and lake."""
     # Event times a few minutes behind now: within max_future_minutes of the Kafka timestamps.
     start_at = (datetime.now(UTC) - timedelta(minutes=10)).replace(second=0, microsecond=0)
-    payloads = corpus(start_at)
+    payloads = corpus(start_at, running_stack.watermark_delay_seconds)
+    if REES46_SAMPLE.exists():
+        payloads += replay_twice(REES46_SAMPLE)
+    batches = {batch: [p for p in payloads if p.batch == batch] for batch in BATCHES}
     return {
-        batch: _run(
-            running_stack,
-            str(tmp_path_factory.mktemp(f"hostile-{batch}") / "lake"),
-            [p for p in payloads if p.batch == batch],
-        )
-        for batch in BATCHES
+        batch: _run(running_stack, str(tmp_path_factory.mktemp(f"hostile-{batch}") / "lake"), part)
+        for batch, part in batches.items()
+        if part
     }
+
+
+def _batch(hostile_runs: dict[str, HostileRun], batch: str) -> HostileRun:
+    if batch not in hostile_runs:
+        pytest.skip(f"no records in batch {batch} (the REES46 sample is missing)")
+    return hostile_runs[batch]
 
 
 def test_jobs_finish_without_a_restart(hostile_runs: dict[str, HostileRun]):
@@ -163,9 +184,9 @@ def test_jobs_finish_without_a_restart(hostile_runs: dict[str, HostileRun]):
 
 @pytest.mark.parametrize("batch", BATCHES)
 def test_every_record_is_accounted_for_exactly_once(hostile_runs, batch: str):
-    """bronze = silver + quarantine + late (the corpus has no duplicates), and no record lands
-    in two places or in none."""
-    run = hostile_runs[batch]
+    """bronze = silver + quarantine + late + duplicates: every record but a duplicate lands in
+    exactly one place, a duplicate in none."""
+    run = _batch(hostile_runs, batch)
     connection = run.lake
     bronze = connection.execute(
         "select count(*), count(distinct kafka_offset) from bronze_events"
@@ -176,7 +197,8 @@ def test_every_record_is_accounted_for_exactly_once(hostile_runs, batch: str):
     placed = connection.execute(
         f"select kafka_offset, count(*) from ({offsets}) group by 1 order by 1"
     ).fetchall()
-    assert placed == [(offset, 1) for offset in sorted(run.offsets.values())]
+    kept = [run.offsets[p.name] for p in run.payloads.values() if p.outcome != DUPLICATE]
+    assert placed == [(offset, 1) for offset in sorted(kept)]
 
 
 def test_gold_counts_every_silver_event(hostile_runs):
@@ -202,9 +224,15 @@ def _batch_case(batch: str):
 def test_every_lake_table_reads_in_full(hostile_runs, batch: str):
     """Whatever came in, each lake table stays readable by DuckDB (and so by dbt), every
     column of every row: one bad record must not make a table unreadable for its readers."""
-    run = hostile_runs[batch]
+    run = _batch(hostile_runs, batch)
     tables = [table for table in lake.TABLES if _has(run, table)]
-    assert {"bronze_events", "silver_events", "quarantine_events"} <= set(tables)
+    outcomes = {payload.outcome for payload in run.payloads.values()}
+    expected = {"bronze_events", "silver_events"} | {
+        table
+        for table, outcome in (("quarantine_events", QUARANTINE), ("late_events", LATE))
+        if outcome in outcomes
+    }
+    assert expected <= set(tables)
     unreadable = {}
     for table in tables:
         try:
@@ -254,15 +282,16 @@ def test_hostile_record(hostile_runs, name: str):
     }
     where = sorted(table.split("_")[0] for table, rows in found.items() if rows)
     reasons = [row["reason"] for row in found["quarantine_events"]]
-    assert where == [payload.outcome], f"{payload.why}; landed in {where} {reasons}"
+    expected = [] if payload.outcome == DUPLICATE else [payload.outcome]
+    assert where == expected, f"{payload.why}; landed in {where} {reasons}"
 
     if payload.outcome == QUARANTINE:
         assert reasons == [payload.reason], payload.why
         assert found["quarantine_events"][0]["raw_payload"] == _text(payload.value)
     elif payload.outcome == LATE:
         assert found["late_events"][0]["event_id"] == expected_event_id(payload)
-    else:
-        assert payload.outcome == SILVER
+        assert found["late_events"][0]["raw_payload"] == _text(payload.value)
+    elif payload.outcome == SILVER:
         row = found["silver_events"][0]
         assert row["event_id"] == expected_event_id(payload)
         assert {column: row[column] for column in payload.silver} == payload.silver, payload.why
@@ -274,10 +303,80 @@ def _rows(connection: duckdb.DuckDBPyConnection, sql: str, parameters: list) -> 
     return [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
 
 
+def test_no_amount_is_null_anywhere(hostile_runs):
+    """Every amount that reached the lake is there, exact: a product event's price, each line's
+    unit price and line total (= quantity x unit price), each gold window's revenue."""
+    connection = hostile_runs[MAIN].lake
+    product_types = ", ".join(f"'{event_type}'" for event_type in PRODUCT_EVENT_TYPES)
+    checks = {
+        "product events without a price": "select count(*) from silver_events "
+        f"where event_type in ({product_types}) and price is null",
+        "order lines without an exact total": "select count(*) from silver_order_items "
+        "where unit_price is null or line_total is null or line_total <> quantity * unit_price",
+        "purchases without lines": "select count(*) from silver_events where event_type = "
+        "'purchase' and item_count <> (select count(*) from silver_order_items as items "
+        "where items.event_id = silver_events.event_id)",
+        **{
+            f"{table} windows without revenue": f"select count(*) from {table} "
+            "where revenue is null"
+            for table in (
+                "gold_revenue_per_window",
+                "gold_revenue_by_category_per_window",
+                "gold_purchases_by_device_per_window",
+            )
+        },
+    }
+    found = {name: connection.execute(sql).fetchone()[0] for name, sql in checks.items()}
+    assert found == dict.fromkeys(checks, 0)
+    at_the_limit = connection.execute(
+        "select sum(line_total) from silver_order_items where order_id = 'O-at-limit'"
+    ).fetchone()[0]
+    assert at_the_limit == MAX_ORDER_TOTAL
+
+
+def test_dbt_build_passes_on_the_hostile_lake(hostile_runs, tmp_path):
+    """The marts build, every dbt test passing, over the lake that received the corpus (the
+    overflowing order included): no bad record reaches a table dbt tests."""
+    output = dbt_build(hostile_runs[MAIN].config.lake_root, tmp_path)
+    assert re.search(r"Done\. PASS=\d+ WARN=0 ERROR=0 SKIP=0 ", output), output[-3000:]
+
+
+@NEEDS_SAMPLE
+def test_replaying_a_file_twice_counts_it_once(hostile_runs):
+    """docs/events.md, Replaying a file twice: the first pass is silver; every record of the
+    second is a duplicate, though its event times are behind the watermark by then."""
+    run = _batch(hostile_runs, REPLAY)
+    first = [p for p in run.payloads.values() if p.outcome == SILVER]
+    assert len(first) == len(run.payloads) // 2
+    silver = run.lake.execute("select event_id, count(*) from silver_events group by 1").fetchall()
+    assert sorted(silver) == sorted((_payload_event_id(p), 1) for p in first)
+    assert not _has(run, "late_events") and not _has(run, "quarantine_events")
+    days = lake.accounting(run.config.lake_root)
+    counted = {
+        name: sum(getattr(day, name) for day in days)
+        for name in (
+            "silver_event_count",
+            "late_event_count",
+            "duplicate_record_count",
+            "unaccounted_record_count",
+        )
+    }
+    assert counted == {
+        "silver_event_count": len(first),
+        "late_event_count": 0,
+        "duplicate_record_count": len(first),
+        "unaccounted_record_count": 0,
+    }
+
+
+def _payload_event_id(payload: Payload) -> str:
+    return json.loads(payload.value)["event_id"]
+
+
 def test_corpus_covers_every_outcome_and_reason():
     """No network: the corpus exercises each layer and every quarantine reason code."""
     from generator.contract import REASONS
 
     payloads = corpus(datetime(2026, 1, 1, tzinfo=UTC))
-    assert {p.outcome for p in payloads} == {SILVER, LATE, QUARANTINE}
+    assert {p.outcome for p in payloads} == {SILVER, LATE, QUARANTINE, DUPLICATE}
     assert {p.reason for p in payloads if p.reason} == set(REASONS)

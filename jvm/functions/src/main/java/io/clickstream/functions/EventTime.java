@@ -21,13 +21,14 @@ import org.apache.flink.table.functions.ScalarFunction;
  * after {@code notAfter} (the source's far-future cut-off: one call then does what a CASE would
  * need two calls for). The source runs this
  * for every record before anything else, so it only tokenizes: nothing but {@code event_at} is
- * kept, and the last of duplicate keys wins, as in parse_event.
+ * kept, and the last of duplicate keys wins, as in parse_event, whose limits it shares
+ * ({@link PayloadJson}).
  */
 public final class EventTime extends ScalarFunction {
 
     private static final long serialVersionUID = 1L;
 
-    private static final JsonFactory JSON = new JsonFactory();
+    private static final JsonFactory JSON = PayloadJson.FACTORY; // parse_event's limits
     private static final DateTimeFormatter CONTRACT_FORMAT =
             DateTimeFormatter.ofPattern("uuuu-MM-dd'T'HH:mm:ss.SSS'Z'")
                     .withResolverStyle(ResolverStyle.STRICT);

@@ -33,16 +33,24 @@ import org.apache.flink.table.functions.ScalarFunction;
  *
  * <ul>
  *   <li>{@code is_json_object}: the bytes are valid UTF-8 and hold exactly one JSON object, with
- *       nothing but whitespace after it (no NaN/Infinity, nesting at most 1,000 levels);
+ *       nothing but whitespace after it, within the limits of {@link PayloadJson};
  *   <li>strings: a JSON scalar's text (numbers and booleans as written), null when absent, JSON
  *       null, an object or an array; the last of duplicate keys wins;
- *   <li>{@code price}, {@code item_unit_prices}: a JSON number rounded half up to DECIMAL(12, 2),
- *       null when absent, not a number or too large;
- *   <li>{@code quantity}, {@code item_quantities}: a JSON integer that fits INT, else null;
- *       {@code has_quantity} tells a wrong quantity from an absent one;
+ *   <li>{@code price}, {@code item_unit_prices}: a JSON number with at most 2 decimals (trailing
+ *       zeros aside) as DECIMAL(12, 2); null when absent, not a number, or with more decimals
+ *       (never rounded); beyond the type it reads as the type's largest value of its sign;
+ *   <li>{@code quantity}, {@code item_quantities}: a JSON integer as INT, beyond the type its
+ *       largest value of its sign; null for anything else; {@code has_quantity} tells a wrong
+ *       quantity from an absent one;
  *   <li>{@code item_*}: one element per element of {@code order.items} (null when that is not
- *       an array), each null when the item lacks the field or it has the wrong JSON type.
+ *       an array), each null when the item lacks the field or it has the wrong JSON type;
+ *   <li>{@code order_total}: the sum of quantity × unit price over the items as read (Flink SQL
+ *       cannot sum an array), beyond DECIMAL(12, 2) its largest value; null when an item lacks
+ *       either or there are no items.
  * </ul>
+ *
+ * <p>A value beyond its type thus stays a number: the SQL finds it out of range instead of
+ * missing, and the raw payload keeps what was sent.
  */
 public final class ParseEvent extends ScalarFunction {
 
@@ -72,7 +80,8 @@ public final class ParseEvent extends ScalarFunction {
                                         + " device_type_raw STRING,"
                                         + " browser_raw STRING,"
                                         + " page_url STRING,"
-                                        + " referrer STRING>",
+                                        + " referrer STRING,"
+                                        + " order_total DECIMAL(12, 2)>",
                         bridgedTo = RowData.class)
     public RowData eval(byte[] value) {
         return parse(value);
@@ -88,8 +97,14 @@ public final class ParseEvent extends ScalarFunction {
         return false;
     }
 
-    // Jackson's defaults are the contract's: NaN and Infinity are not numbers, nesting is bounded.
-    private static final JsonFactory JSON = new JsonFactory();
+    private static final JsonFactory JSON = PayloadJson.FACTORY;
+
+    private static final int SCALE = 2;
+    private static final int MAX_INTEGER_DIGITS = 10; // DECIMAL(12, 2)
+    private static final BigDecimal LARGEST = new BigDecimal("9999999999.99");
+    private static final DecimalData LARGEST_DECIMAL = DecimalData.fromBigDecimal(LARGEST, 12, 2);
+    private static final DecimalData SMALLEST_DECIMAL =
+            DecimalData.fromBigDecimal(LARGEST.negate(), 12, 2);
 
     private static final int IS_JSON_OBJECT = 0;
     private static final int EVENT_ID = 1;
@@ -113,7 +128,8 @@ public final class ParseEvent extends ScalarFunction {
     private static final int BROWSER_RAW = 19;
     private static final int PAGE_URL = 20;
     private static final int REFERRER = 21;
-    private static final int ARITY = 22;
+    private static final int ORDER_TOTAL = 22;
+    private static final int ARITY = 23;
 
     private transient CharsetDecoder utf8;
 
@@ -180,6 +196,7 @@ public final class ParseEvent extends ScalarFunction {
     private static void readOrder(JsonParser parser, JsonToken token, GenericRowData row)
             throws IOException {
         row.setField(ORDER_ID, null);
+        row.setField(ORDER_TOTAL, null);
         for (int i = ITEM_PRODUCT_IDS; i <= ITEM_UNIT_PRICES; i++) {
             row.setField(i, null);
         }
@@ -200,6 +217,7 @@ public final class ParseEvent extends ScalarFunction {
 
     private static void readItems(JsonParser parser, JsonToken token, GenericRowData row)
             throws IOException {
+        row.setField(ORDER_TOTAL, null);
         for (int i = ITEM_PRODUCT_IDS; i <= ITEM_UNIT_PRICES; i++) {
             row.setField(i, null);
         }
@@ -207,6 +225,8 @@ public final class ParseEvent extends ScalarFunction {
             parser.skipChildren();
             return;
         }
+        BigDecimal orderTotal = BigDecimal.ZERO;
+        boolean hasOrderTotal = true;
         List<Object> productIds = new ArrayList<>();
         List<Object> categories = new ArrayList<>();
         List<Object> brands = new ArrayList<>();
@@ -232,6 +252,15 @@ public final class ParseEvent extends ScalarFunction {
             } else {
                 parser.skipChildren();
             }
+            if (quantity == null || unitPrice == null) {
+                hasOrderTotal = false;
+            } else if (hasOrderTotal) {
+                orderTotal =
+                        orderTotal.add(
+                                ((DecimalData) unitPrice)
+                                        .toBigDecimal()
+                                        .multiply(BigDecimal.valueOf((Integer) quantity)));
+            }
             productIds.add(productId);
             categories.add(category);
             brands.add(brand);
@@ -243,6 +272,9 @@ public final class ParseEvent extends ScalarFunction {
         row.setField(ITEM_BRANDS, new GenericArrayData(brands.toArray()));
         row.setField(ITEM_QUANTITIES, new GenericArrayData(quantities.toArray()));
         row.setField(ITEM_UNIT_PRICES, new GenericArrayData(unitPrices.toArray()));
+        if (hasOrderTotal && !productIds.isEmpty()) {
+            row.setField(ORDER_TOTAL, fit(orderTotal));
+        }
     }
 
     /** A scalar's text, as JSON_VALUE returns it; null for null, objects and arrays. */
@@ -259,31 +291,43 @@ public final class ParseEvent extends ScalarFunction {
         };
     }
 
-    /** A JSON integer that fits INT; null for anything else (a fraction, a string, …). */
+    /**
+     * A JSON integer as INT, beyond it INT's largest value of its sign; null for anything else (a
+     * fraction, a string, …).
+     */
     private static Integer integer(JsonParser parser, JsonToken token) throws IOException {
-        if (token == JsonToken.VALUE_NUMBER_INT
-                && parser.getNumberType() == JsonParser.NumberType.INT) {
+        if (token != JsonToken.VALUE_NUMBER_INT) {
+            parser.skipChildren();
+            return null;
+        }
+        if (parser.getNumberType() == JsonParser.NumberType.INT) {
             return parser.getIntValue();
         }
-        parser.skipChildren();
-        return null;
+        return parser.getText().startsWith("-") ? Integer.MIN_VALUE : Integer.MAX_VALUE;
     }
 
-    /** A JSON number as DECIMAL(12, 2), rounded half up; null if not a number or too large. */
+    /**
+     * A JSON number with at most 2 decimals as DECIMAL(12, 2), beyond it the type's largest value
+     * of its sign; null if not a number or it has more decimals (19.995 is not a price).
+     */
     private static DecimalData decimal(JsonParser parser, JsonToken token) throws IOException {
         if (token != JsonToken.VALUE_NUMBER_INT && token != JsonToken.VALUE_NUMBER_FLOAT) {
             parser.skipChildren();
             return null;
         }
         BigDecimal number = parser.getDecimalValue();
-        // Decide by magnitude first: rescaling 1e999999999 or 1e-999999999 would take forever.
-        int integerDigits = number.precision() - number.scale();
-        if (integerDigits > 10) {
+        // By scale and magnitude only: rescaling 1e999999999 or 1e-999999999 would take forever.
+        if (number.scale() > SCALE && number.stripTrailingZeros().scale() > SCALE) {
             return null;
         }
-        if (integerDigits < -2) {
-            number = BigDecimal.ZERO; // below 0.001: 0.00 once rounded
+        return fit(number);
+    }
+
+    /** A number of at most 2 decimals as DECIMAL(12, 2), beyond it the largest of its sign. */
+    private static DecimalData fit(BigDecimal number) {
+        if (number.precision() - number.scale() > MAX_INTEGER_DIGITS) {
+            return number.signum() > 0 ? LARGEST_DECIMAL : SMALLEST_DECIMAL;
         }
-        return DecimalData.fromBigDecimal(number.setScale(2, RoundingMode.HALF_UP), 12, 2);
+        return DecimalData.fromBigDecimal(number.setScale(SCALE, RoundingMode.UNNECESSARY), 12, 2);
     }
 }

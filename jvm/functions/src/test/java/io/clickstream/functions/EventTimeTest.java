@@ -54,4 +54,15 @@ class EventTimeTest {
         assertEquals(TimestampData.fromLocalDateTime(eventAt), function.eval(value, eventAt));
         assertNull(function.eval(value, eventAt.minusNanos(1_000_000)));
     }
+
+    @Test
+    void readsWithParseEventsLimits() {
+        String eventAt = "\"event_at\":\"2026-11-22T10:15:30.123Z\"";
+        String atTheLimit = "{\"x\":" + "[".repeat(999) + "]".repeat(999) + "," + eventAt + "}";
+        String beyond = "{\"x\":" + "[".repeat(1000) + "]".repeat(1000) + "," + eventAt + "}";
+        assertEquals(
+                TimestampData.fromLocalDateTime(LocalDateTime.of(2026, 11, 22, 10, 15, 30, 123_000_000)),
+                eventTime(atTheLimit));
+        assertNull(eventTime(beyond));
+    }
 }
