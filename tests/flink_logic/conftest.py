@@ -1,9 +1,11 @@
 """One local Flink environment per test session, and one job over the records of every selected
-case: the tests in this folder read their rows from that single run."""
+case: the tests in this folder read their rows from that single run. A test takes part by a
+parameter with a `scenario` (its records) and `views` (what it reads), such as a Case; with
+`-k`, only the selected cases' records are run."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import math
 
 import pytest
 from flink_harness import FlinkViews, start
@@ -18,8 +20,8 @@ def logic_config() -> Config:
 
 
 @pytest.fixture(scope="session")
-def flink_views(logic_config: Config, tmp_path_factory) -> Iterator[FlinkViews]:
-    yield start(logic_config, tmp_path_factory.mktemp("flink-logic"))
+def flink_views(logic_config: Config, tmp_path_factory) -> FlinkViews:
+    return start(logic_config, tmp_path_factory.mktemp("flink-logic"))
 
 
 def _selected(session: pytest.Session) -> tuple[list[Scenario], list[str]]:
@@ -40,4 +42,6 @@ def _selected(session: pytest.Session) -> tuple[list[Scenario], list[str]]:
 @pytest.fixture(scope="session")
 def flink_results(request, flink_views: FlinkViews, logic_config: Config) -> Results:
     scenarios, views = _selected(request.session)
-    return run_scenarios(flink_views, scenarios, views, logic_config.window_minutes)
+    # Each case starts on a boundary of every window size, tumbling or sliding.
+    align = math.lcm(logic_config.window_minutes, logic_config.hilc_slide_minutes)
+    return run_scenarios(flink_views, scenarios, views, align)

@@ -138,12 +138,12 @@ BAND = timedelta(days=1)
 FIRST_START = datetime(2026, 1, 1, tzinfo=UTC)
 
 
-def lay_out(scenarios: Sequence[Scenario], window_minutes: int) -> list[Placed]:
-    """Scenarios one after another in event time and offsets, each starting on a window
-    boundary, so a case's windows start at offset 0 from its start."""
+def lay_out(scenarios: Sequence[Scenario], align_minutes: int) -> list[Placed]:
+    """Scenarios one after another in event time and offsets, each starting on a multiple of
+    `align_minutes` since the epoch, so a case's windows start at offset 0 from its start."""
     placed: list[Placed] = []
     offset = 0
-    window = timedelta(minutes=window_minutes)
+    window = timedelta(minutes=align_minutes)
     owners: dict[str, str] = {}  # event_id -> scenario
     for index, scenario in enumerate(scenarios):
         day = FIRST_START + index * BAND
@@ -172,9 +172,9 @@ def _event_id(value: bytes | None) -> str | None:
 
 
 def run_scenarios(
-    harness: FlinkViews, scenarios: Sequence[Scenario], views: Iterable[str], window_minutes: int
+    harness: FlinkViews, scenarios: Sequence[Scenario], views: Iterable[str], align_minutes: int
 ) -> Results:
-    placed = lay_out(scenarios, window_minutes)
+    placed = lay_out(scenarios, align_minutes)
     records = [record for p in placed for record in p.records]
     return Results(placed, harness.run(records, views))
 

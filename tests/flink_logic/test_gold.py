@@ -26,23 +26,6 @@ def window(start: timedelta, size: timedelta = WINDOW) -> dict:
     return {"window_start": start, "window_end": start + size}
 
 
-def flagged(product_id: str, view_count: int, flag: bool) -> dict:
-    return {
-        "product_id": product_id,
-        "view_count": view_count,
-        "is_high_interest_low_conversion": flag,
-    }
-
-
-def _views_at_max_rate() -> int:
-    """Views that make one purchase convert at exactly hilc_max_conversion_rate."""
-    views = round(1 / CONFIG.hilc_max_conversion_rate)
-    assert views * CONFIG.hilc_max_conversion_rate == 1 and views >= HILC_VIEWS, (
-        "pick settings where one purchase in N >= hilc_min_views views is the rate exactly"
-    )
-    return views
-
-
 CASES = [
     Case(
         "events per minute and type: the last millisecond and the next minute's first",
@@ -185,33 +168,64 @@ CASES = [
 ]
 
 
-def _hilc_case() -> Case:
-    at_rate = _views_at_max_rate()
-    views = [
-        *(event("product_view", ZERO, product_id="P-min") for _ in range(HILC_VIEWS)),
-        *(event("product_view", ZERO, product_id="P-few") for _ in range(HILC_VIEWS - 1)),
-        *(event("product_view", ZERO, product_id="P-rate") for _ in range(at_rate)),
-        *(event("product_view", ZERO, product_id="P-below") for _ in range(at_rate + 1)),
-    ]
+SLIDE = timedelta(minutes=CONFIG.hilc_slide_minutes)
+SLIDING_WINDOW = timedelta(minutes=CONFIG.hilc_window_minutes)
+
+
+def _sliding_windows_holding(moment: timedelta) -> list[dict]:
+    """Every sliding window that holds `moment` (on a slide boundary)."""
+    return [window(moment - n * SLIDE, SLIDING_WINDOW) for n in range(SLIDING_WINDOW // SLIDE)]
+
+
+def _high_interest_case() -> Case:
+    """P-cold: many views, no purchase, while the rest of the shop (P-warm and P-few) buys half
+    as often as P-warm is viewed: flagged in every sliding window that holds the events. P-warm
+    converts better than the rest of the shop, which never buys: not flagged. P-few: one view
+    short of hilc_min_views, not judged (but in the shop's baseline)."""
+    moment = T("10:00")
+    views = max(HILC_VIEWS, 100)  # evidence enough for the flag at the default confidence and ratio
+    bought = views // 2
+    few = HILC_VIEWS - 1
     return Case(
-        "high interest, low conversion: at least hilc_min_views views and a rate below the max",
+        "high interest products: judged per sliding window against the rest of the shop",
         [
-            *views,
-            purchase(T("00:01"), line("P-rate", 1, 1.0)),
-            purchase(T("00:01"), line("P-below", 1, 1.0)),
+            *(event("product_view", moment, product_id="P-cold") for _ in range(views)),
+            *(event("product_view", moment, product_id="P-warm") for _ in range(views)),
+            *(event("product_view", moment, product_id="P-few") for _ in range(few)),
+            purchase(moment, *(line("P-warm", 1, 1.0) for _ in range(bought))),
         ],
         {
-            "product_conversion_per_window": [
-                flagged("P-min", HILC_VIEWS, True),
-                flagged("P-few", HILC_VIEWS - 1, False),
-                flagged("P-rate", at_rate, False),
-                flagged("P-below", at_rate + 1, True),
+            "high_interest_products": [
+                *(
+                    {
+                        **sliding,
+                        "product_id": "P-cold",
+                        "view_count": views,
+                        "purchase_count": 0,
+                        "conversion_rate": 0.0,
+                        "baseline_conversion_rate": bought / (views + few),
+                        "is_high_interest_low_conversion": True,
+                    }
+                    for sliding in _sliding_windows_holding(moment)
+                ),
+                *(
+                    {
+                        **sliding,
+                        "product_id": "P-warm",
+                        "view_count": views,
+                        "purchase_count": bought,
+                        "conversion_rate": bought / views,
+                        "baseline_conversion_rate": 0.0,
+                        "is_high_interest_low_conversion": False,
+                    }
+                    for sliding in _sliding_windows_holding(moment)
+                ),
             ]
         },
     )
 
 
-CASES.append(_hilc_case())
+CASES.append(_high_interest_case())
 
 
 @pytest.mark.parametrize("case", [pytest.param(c, id=c.name) for c in CASES])

@@ -1,6 +1,6 @@
 """The hostile-input corpus (tests/hostile_payloads.py) through the views, without a broker: each
-record is read once and ends in exactly one of silver, late or quarantine, with the reason code
-or silver values the contract demands. tests/integration/test_hostile_input.py sends the same
+record is read once and ends in exactly one of silver, late or quarantine (a duplicate in none),
+with the reason code or silver values the contract demands. tests/integration/test_hostile_input.py sends the same
 corpus through Kafka into the lake, where what is left to check is the plumbing: bronze, the
 Parquet files and the jobs surviving."""
 
@@ -21,17 +21,23 @@ from hostile_payloads import (
 )
 from scenarios import Given, Results, Scenario
 
+from stack.config import load_config
+
 # As in the integration test: the records are produced ten minutes after the first event time.
 PRODUCED_AFTER = timedelta(minutes=10)
 VIEWS = ("events_checked", "events_late", "events_enriched")
 
 
+DELAY = load_config().watermark_delay_seconds
+
+
 def _records(start: datetime) -> list[Given]:
-    return [Given(p.value, PRODUCED_AFTER, p.key) for p in corpus(start)]
+    return [Given(p.value, PRODUCED_AFTER, p.key) for p in corpus(start, DELAY)]
 
 
 CORPUS = Scenario("hostile corpus", _records)
-PAYLOADS = corpus(datetime(2026, 1, 1, tzinfo=UTC))  # the expectations do not depend on time
+# The expectations do not depend on the start time.
+PAYLOADS = corpus(datetime(2026, 1, 1, tzinfo=UTC), DELAY)
 
 
 @dataclass(frozen=True)
