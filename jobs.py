@@ -2,8 +2,9 @@
 
 python jobs.py up | down | status            the local Kafka broker + Flink session cluster
 python jobs.py lint [PATH ...]               check flink_sql/: file:line:col RULE message
-python jobs.py plan [JOB ...]                what submit would deploy, with Flink's EXPLAIN
-python jobs.py submit [JOB ...]              lint, then deploy flink_sql/jobs/*.sql (idempotent)
+python jobs.py plan [JOB ...]                what deploy would change, and which state survives
+python jobs.py deploy [JOB ...]              lint, then deploy or upgrade flink_sql/jobs/*.sql
+python jobs.py history | rollback JOB        recorded versions; back to the previous one
 python jobs.py list | cancel | stop [JOB]    manage deployed jobs
 python jobs.py lineage TABLE.COLUMN          column lineage from the payload to a sink column
 python jobs.py generate | replay             simulated shoppers or a REES46 CSV into Kafka
@@ -193,24 +194,71 @@ def _selected(config, jobs: list[str] | None) -> list[str]:
     return jobs or known
 
 
-@app.command()
-def submit(
+def _deploy(
     jobs: list[str] | None = typer.Argument(None, help="Jobs to deploy (default: all)."),
+    allow_non_restored_state: bool = typer.Option(
+        False,
+        "--allow-non-restored-state",
+        help="Upgrade even if listed state is dropped or incompatible (those operators start empty).",
+    ),
+    reset: bool = typer.Option(
+        False, "--reset", help="Start the new version from scratch, without any state."
+    ),
     from_savepoint: str | None = typer.Option(
-        None, "--from-savepoint", help="Resume from this savepoint or retained checkpoint."
+        None, "--from-savepoint", help="Start a job that is not running from this savepoint."
     ),
 ) -> None:
-    """Deploy jobs from flink_sql/jobs/ to the session cluster; a running job is not started twice."""
+    """Deploy flink_sql/jobs/ as compiled plans: an unchanged job is left alone; a changed one is
+    stopped with a savepoint and upgraded from it, keeping every operator's state `plan` says is
+    kept, and rolled back on its own if the new version does not run."""
+    from pipeline import upgrade
+
     try:
         config = load_config()
         selected = _selected(config, jobs)
         if not _lint(config, [config.sql_dir]):
             _fail("flink_sql has lint errors (above); nothing was deployed")
-        for name in selected:
-            job_id, started = deploy.submit(config, name, savepoint=from_savepoint)
-            verb = "submitted" if started else "already running"
-            typer.echo(f"{name}: {verb} as {job_id}")
+        ok = upgrade.deploy_jobs(
+            config,
+            selected,
+            allow_non_restored_state=allow_non_restored_state,
+            reset=reset,
+            from_savepoint=from_savepoint,
+            log=typer.echo,
+        )
         typer.echo(f"Flink web UI: {config.rest_url}")
+    except ERRORS as error:
+        _fail(str(error))
+    if not ok:
+        raise typer.Exit(1)
+
+
+app.command("deploy")(_deploy)
+app.command("submit", help="The same as `deploy`.")(_deploy)
+
+
+@app.command()
+def history(job: str = typer.Argument(..., help="The job whose versions to list.")) -> None:
+    """The recorded versions of a job: when, what changed, from which savepoint, outcome."""
+    from pipeline import upgrade
+
+    try:
+        config = load_config()
+        _selected(config, [job])
+        typer.echo("\n".join(upgrade.history(config, job)))
+    except ERRORS as error:
+        _fail(str(error))
+
+
+@app.command()
+def rollback(job: str = typer.Argument(..., help="The job to roll back.")) -> None:
+    """Stop the job with a savepoint and run its previous recorded version from it."""
+    from pipeline import upgrade
+
+    try:
+        config = load_config()
+        _selected(config, [job])
+        upgrade.rollback(config, job, log=typer.echo)
     except ERRORS as error:
         _fail(str(error))
 
@@ -227,15 +275,23 @@ def list_jobs() -> None:
 
 @app.command()
 def plan(
-    jobs: list[str] | None = typer.Argument(None, help="Jobs to explain (default: all)."),
+    jobs: list[str] | None = typer.Argument(None, help="Jobs to compare (default: all)."),
+    explain: bool = typer.Option(False, "--explain", help="Also print Flink's EXPLAIN."),
 ) -> None:
-    """Show what submit would deploy, with Flink's EXPLAIN; deploys nothing."""
+    """Compare each job with the version that runs: unchanged or changed, the SQL diff by file,
+    and per stateful operator whether its state is kept, dropped, new or incompatible. Deploys
+    nothing; an unchanged job starts no JVM."""
+    from pipeline import upgrade
+
     try:
         config = load_config()
-        for name in _selected(config, jobs):
-            job = deploy.load_job(config, name)
-            typer.echo(deploy.describe(config, job))
-            typer.echo(deploy.explain(config, job))
+        changes = upgrade.inspect(config, _selected(config, jobs))
+        upgrade.compile_changes(config, changes)
+        for change in changes:
+            typer.echo(deploy.describe(config, change.job))
+            typer.echo("\n".join(upgrade.describe_change(change)))
+            if explain:
+                typer.echo(deploy.explain(config, change.job))
     except ERRORS as error:
         _fail(str(error))
 
@@ -271,7 +327,7 @@ def cancel(
 def stop(
     jobs: list[str] | None = typer.Argument(None, help="Jobs to stop (default: all)."),
 ) -> None:
-    """Stop running jobs with a savepoint; resume with `submit --from-savepoint PATH`."""
+    """Stop running jobs with a savepoint; resume with `deploy --from-savepoint PATH`."""
     try:
         config = load_config()
         for name, job_id in _active_ids(jobs):

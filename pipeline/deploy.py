@@ -5,9 +5,11 @@ from __future__ import annotations
 import json
 import logging
 import os
+import time
 import urllib.error
 import urllib.request
 from dataclasses import dataclass
+from pathlib import Path
 from urllib.parse import urlparse
 
 from sqlcheck.project import Job, load_project
@@ -99,7 +101,21 @@ def quiet_optional_filesystems() -> None:
 
 
 def _table_environment(config: Config, job: Job, savepoint: str | None = None):
-    """A streaming TableEnvironment whose jobs go to the configured cluster."""
+    """A streaming TableEnvironment whose jobs go to the configured cluster, the job's DDL run."""
+    environment = client_environment(config, job_settings(config, job))
+    if savepoint:
+        environment.get_config().set("execution.state-recovery.path", savepoint)
+    for sql_object in job.ddl:
+        try:
+            environment.execute_sql(sql_object.statement.sql)
+        except Exception as error:  # py4j wraps Flink's exceptions; name the file:line
+            raise StackError(f"{sql_object.statement.location}: {_flink_message(error)}") from None
+    return environment
+
+
+def client_environment(config: Config, settings: dict[str, str]):
+    """A streaming TableEnvironment whose jobs go to the configured cluster. The first call
+    starts PyFlink's gateway JVM; later calls reuse it (one client per command)."""
     if not flink.lib_dir(config).exists():  # a remote cluster: the client still needs the jars
         flink.write_conf(config)
     os.environ.update(flink.flink_env(config))  # before PyFlink starts its gateway JVM
@@ -108,23 +124,53 @@ def _table_environment(config: Config, job: Job, savepoint: str | None = None):
     from pyflink.table import EnvironmentSettings, TableEnvironment
 
     rest = urlparse(config.rest_url)
-    settings = Configuration()
-    settings.set_string("execution.target", "remote")
-    settings.set_string("rest.address", rest.hostname or "127.0.0.1")
-    settings.set_string("rest.port", str(rest.port or 8081))
-    if savepoint:
-        settings.set_string("execution.state-recovery.path", savepoint)
+    client = Configuration()
+    client.set_string("execution.target", "remote")
+    client.set_string("rest.address", rest.hostname or "127.0.0.1")
+    client.set_string("rest.port", str(rest.port or 8081))
     environment = TableEnvironment.create(
-        EnvironmentSettings.new_instance().in_streaming_mode().with_configuration(settings).build()
+        EnvironmentSettings.new_instance().in_streaming_mode().with_configuration(client).build()
     )
-    for key, value in job_settings(config, job).items():
+    for key, value in settings.items():
         environment.get_config().set(key, value)
-    for sql_object in job.ddl:
-        try:
-            environment.execute_sql(sql_object.statement.sql)
-        except Exception as error:  # py4j wraps Flink's exceptions; name the file:line
-            raise StackError(f"{sql_object.statement.location}: {_flink_message(error)}") from None
     return environment
+
+
+def compile_plan(config: Config, job: Job) -> dict:
+    """Flink's compiled plan (JSON) of the job's statement set; nothing is deployed."""
+    environment = _table_environment(config, job)
+    statement_set = environment.create_statement_set()
+    try:
+        for insert in job.inserts:
+            statement_set.add_insert_sql(insert.sql)
+        return json.loads(statement_set.compile_plan().as_json_string())
+    except Exception as error:
+        raise StackError(f"{job.statement_set.location}: {_flink_message(error)}") from None
+
+
+def execute_plan(
+    config: Config,
+    plan_file: Path,
+    settings: dict[str, str],
+    functions: list[str],
+    savepoint: str | None = None,
+    ignore_unclaimed_state: bool = False,
+) -> str:
+    """Start a job from a stored compiled plan (`EXECUTE PLAN`; PyFlink 2.3's
+    `load_plan(...).execute()` is broken). A plan holds its tables but not its functions, so those
+    are created first. Returns the Flink job id."""
+    environment = client_environment(config, settings)
+    if savepoint:
+        environment.get_config().set("execution.state-recovery.path", savepoint)
+        if ignore_unclaimed_state:
+            environment.get_config().set("execution.state-recovery.ignore-unclaimed-state", "true")
+    try:
+        for statement in functions:
+            environment.execute_sql(statement)
+        result = environment.execute_sql(f"EXECUTE PLAN '{plan_file}'")
+    except Exception as error:
+        raise StackError(f"{plan_file}: {_flink_message(error)}") from None
+    return str(result.get_job_client().get_job_id())
 
 
 def job_settings(config: Config, job: Job) -> dict[str, str]:
@@ -241,3 +287,42 @@ def wait_for_state(
     if not wait_until(lambda: job_state(config, job_id) in states, timeout_s, interval_s=0.5):
         raise StackError(f"job {job_id} did not reach {sorted(states)} within {timeout_s:.0f} s")
     return job_state(config, job_id)
+
+
+def exceptions(config: Config, job_id: str) -> str:
+    """The job's latest exception, its message lines only ("" when there is none)."""
+    history = rest(config, "GET", f"/jobs/{job_id}/exceptions?maxExceptions=1")
+    entries = history.get("exceptionHistory", {}).get("entries", [])
+    trace = entries[0].get("stacktrace", "") if entries else history.get("root-exception") or ""
+    return _flink_message(Exception(trace)) if trace else ""
+
+
+def await_checkpointed(config: Config, job_id: str, timeout_s: float | None = None) -> float:
+    """Wait until the job runs every task and has completed a checkpoint (one is triggered as
+    soon as it runs). A restore failure shows as RESTARTING, not FAILED, so RESTARTING, any
+    terminal state or any exception fails at once, with Flink's message. Returns the seconds."""
+    timeout_s = config.startup_timeout_s if timeout_s is None else timeout_s
+    started, triggered = time.monotonic(), False
+    while time.monotonic() - started < timeout_s:
+        details = rest(config, "GET", f"/jobs/{job_id}")
+        state = details["state"]
+        problem = exceptions(config, job_id)
+        if state in {"RESTARTING", "FAILING", "FAILED", "CANCELED", "CANCELLING"} or problem:
+            raise StackError(f"job {job_id} is {state}: {problem or 'no exception recorded'}")
+        if state == "FINISHED":  # a bounded job read everything and committed its output
+            return time.monotonic() - started
+        running = state == "RUNNING" and all(
+            vertex["status"] in {"RUNNING", "FINISHED"} for vertex in details["vertices"]
+        )
+        if running:
+            counts = rest(config, "GET", f"/jobs/{job_id}/checkpoints")["counts"]
+            if counts["completed"] >= 1:
+                return time.monotonic() - started
+            if not triggered:
+                try:
+                    rest(config, "POST", f"/jobs/{job_id}/checkpoints", {})
+                    triggered = True
+                except StackError:
+                    pass  # not every task is ready yet; the next poll tries again
+        time.sleep(0.5)
+    raise StackError(f"job {job_id} did not run and complete a checkpoint within {timeout_s:.0f} s")

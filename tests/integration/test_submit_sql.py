@@ -84,7 +84,7 @@ def test_a_job_with_case_expressions_lints_plans_and_deploys(pipeline_config: Co
     linted = run(config, "lint")
     assert linted.returncode == 0, linted.stderr
 
-    planned = run(config, "plan", "case_labels")
+    planned = run(config, "plan", "--explain", "case_labels")
     assert planned.returncode == 0, planned.stderr
     assert "sink  case_labels" in planned.stdout
     assert "CASE(" in planned.stdout  # Flink planned the CASE expressions
