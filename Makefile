@@ -55,6 +55,7 @@ bench: setup
 	$(PY) bench/bench_generator.py
 	$(PY) bench/bench_pipeline.py
 	$(PY) bench/bench_dbt.py --events 1000000 --events 10000000
+	$(PY) bench/bench_deploy.py
 
 lint: setup
 	$(VENV)/bin/ruff check .
