@@ -144,7 +144,8 @@ def record(
 
 
 def update(version: Version, **changes: object) -> Version:
-    meta = {**version.meta, **changes}
+    """Change fields of a version's meta.json (read back from disk: the file is the record)."""
+    meta = {**json.loads((version.path / "meta.json").read_text()), **changes}
     (version.path / "meta.json").write_text(json.dumps(meta, indent=1))
     return Version(version.job, version.number, version.path, meta)
 

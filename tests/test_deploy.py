@@ -209,7 +209,9 @@ def test_versions_are_numbered_and_the_current_one_is_the_last_that_ran(tmp_path
     assert (first.number, second.number) == (1, 2)
     assert second.path == tmp_path / "deployments" / "d" / "j" / "2"
     assert versions.current(config, "j").number == 1
-    versions.update(second, outcome="running")
+    versions.update(second, job_id="abc")
+    versions.update(second, outcome="running")  # the stale object still updates the file
+    assert versions.versions(config, "j")[1].meta["job_id"] == "abc"
     assert versions.current(config, "j").number == 2
     assert versions.current(config, "j").plan == plan
     assert versions.highest_node_id(config, "j") == 5
