@@ -148,6 +148,36 @@ def compile_plan(config: Config, job: Job) -> dict:
         raise StackError(f"{job.statement_set.location}: {_flink_message(error)}") from None
 
 
+def checkpoint_operators(config: Config, location: str) -> dict[str, int]:
+    """uid -> state bytes of every operator in a checkpoint's or savepoint's `_metadata`, read
+    by Flink's own loader in the client JVM (REST reports sizes per task, not per operator)."""
+    client_environment(config, {})  # the gateway JVM, with the cluster's jars
+    from pyflink.java_gateway import get_gateway
+
+    jvm = get_gateway().jvm
+    path = location.removeprefix("file://").removeprefix("file:") + "/_metadata"
+    stream = jvm.java.io.DataInputStream(jvm.java.io.FileInputStream(path))
+    try:
+        metadata = jvm.org.apache.flink.runtime.checkpoint.Checkpoints.loadCheckpointMetadata(
+            stream, jvm.java.lang.Thread.currentThread().getContextClassLoader(), location
+        )
+    finally:
+        stream.close()
+    operators = {}
+    for state in metadata.getOperatorStates():
+        uid = state.getOperatorUid()
+        if uid.isPresent():
+            operators[uid.get()] = state.getStateSize()
+    return operators
+
+
+def latest_checkpoint(config: Config, job_id: str) -> str | None:
+    """Where the job's newest completed checkpoint (or savepoint) is, if it has one."""
+    latest = rest(config, "GET", f"/jobs/{job_id}/checkpoints").get("latest") or {}
+    completed = latest.get("completed") or latest.get("savepoint") or {}
+    return completed.get("external_path")
+
+
 def execute_plan(
     config: Config,
     plan_file: Path,
@@ -301,7 +331,8 @@ def await_checkpointed(config: Config, job_id: str, timeout_s: float | None = No
     """Wait until the job runs every task and has completed a checkpoint (one is triggered as
     soon as it runs). A restore failure shows as RESTARTING, not FAILED, so RESTARTING, any
     terminal state or any exception fails at once, with Flink's message. Returns the seconds."""
-    timeout_s = config.startup_timeout_s if timeout_s is None else timeout_s
+    # twice the start-up timeout: a restore plus a first checkpoint of all state is slower
+    timeout_s = 2 * config.startup_timeout_s if timeout_s is None else timeout_s
     started, triggered = time.monotonic(), False
     while time.monotonic() - started < timeout_s:
         details = rest(config, "GET", f"/jobs/{job_id}")

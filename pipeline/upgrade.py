@@ -37,6 +37,10 @@ class JobChange:
     plan: dict | None = None  # the new compiled plan, ids rewritten (after `compile_changes`)
     match: planmatch.Match | None = None
     timings: dict[str, float] = field(default_factory=dict)
+    # Cross-check with Flink: uids holding state in the running job's latest checkpoint that the
+    # new plan does not claim (None: not checked). Must name what the verdicts drop.
+    unclaimed: list[str] | None = None
+    checkpoint: str | None = None
 
     @property
     def ours(self) -> bool:
@@ -100,6 +104,15 @@ def compile_changes(config: Config, changes: list[JobChange]) -> None:
         change.plan = planmatch.rewrite_ids(
             compiled, change.match, versions.highest_node_id(config, change.name)
         )
+        if change.ours:
+            change.checkpoint = deploy.latest_checkpoint(config, change.active.job_id)
+        if change.checkpoint:
+            claimed = {f"{n['id']}_" for n in change.plan["nodes"]}
+            change.unclaimed = sorted(
+                uid
+                for uid, size in deploy.checkpoint_operators(config, change.checkpoint).items()
+                if size > 0 and uid.split("_", 1)[0] + "_" not in claimed
+            )
 
 
 def describe_change(change: JobChange) -> list[str]:
@@ -128,6 +141,15 @@ def describe_change(change: JobChange) -> list[str]:
                 "incompatible": "INCOMPATIBLE",
             }[verdict.verdict]
             lines.append(f"  {word:<20} {verdict.operator}  ({verdict.detail})")
+        if change.unclaimed is not None:
+            lines.append(
+                f"  checkpoint {change.checkpoint}: "
+                + (
+                    "state the new plan does not claim: " + ", ".join(change.unclaimed)
+                    if change.unclaimed
+                    else "the new plan claims every operator state in it"
+                )
+            )
         for warning in new_sink_warnings(change):
             lines.append(f"  warning: {warning}")
     return lines
@@ -281,7 +303,15 @@ def _deploy_one(
         back = _copy(
             config, change.current, savepoint, rollback_of=version.number, reason=str(error)
         )
-        job_id = _start(config, back, savepoint, False)
+        try:
+            job_id = _start(config, back, savepoint, False)
+        except StackError as second:
+            versions.update(back, outcome="failed", reason=str(second))
+            raise StackError(
+                f"{change.name}: version {version.number} failed ({error}) and so did the "
+                f"rollback to version {change.current.number} ({second}); the job is down, "
+                f"its savepoint is {savepoint}"
+            ) from None
         versions.update(back, outcome=RUNNING)
         log(
             f"{change.name}: rolled back: version {back.number} (= {change.current.number}) runs as {job_id}"
