@@ -316,7 +316,10 @@ def test_incremental_build_adds_a_new_day_like_a_full_refresh(built, tmp_path):
 # --- failure modes -------------------------------------------------------------------------------
 
 
-def test_reconciliation_fails_when_gold_disagrees_with_silver(built, tmp_path):
+def test_reconciliation_warns_when_gold_disagrees_with_silver(built, tmp_path):
+    """One disagreeing window is a warning naming the test (docs/lake.md, "When a row breaks a
+    test"): the marts read silver, not gold, and are built; tests/test_dbt_bad_rows.py shows
+    the threshold beyond which the build fails."""
     warehouse = Warehouse(tmp_path)
     shutil.copytree(built.lake, warehouse.lake)
     gold = warehouse.lake / "gold" / "events_per_minute"
@@ -338,9 +341,13 @@ def test_reconciliation_fails_when_gold_disagrees_with_silver(built, tmp_path):
     )
 
     output = warehouse.dbt(
-        "build", "--select", "+assert_gold_events_per_minute_match_silver", expect_success=False
+        "build",
+        "--select",
+        "+assert_gold_events_per_minute_match_silver",
+        "--indirect-selection",
+        "cautious",  # no test of a model this selection does not build
     )
-    assert "FAIL 1 assert_gold_events_per_minute_match_silver" in output
+    assert "WARN 1 assert_gold_events_per_minute_match_silver" in output
 
 
 def test_an_empty_lake_builds_empty_marts_and_docs(tmp_path):
