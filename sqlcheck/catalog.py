@@ -28,7 +28,12 @@ class Option:
     value: str  # rendered
     line: int
     col: int
-    templated: bool  # the source value holds a ${placeholder}
+    source: str  # the value as written in the file, placeholders not rendered
+
+    @property
+    def templated(self) -> bool:
+        """The source value holds a ${placeholder}."""
+        return "${" in self.source
 
 
 @dataclass
@@ -40,6 +45,7 @@ class TableDef:
     columns: list[Column]
     options: dict[str, Option]
     watermark: bool
+    partition_keys: list[str] = field(default_factory=list)  # PARTITIONED BY (...)
 
     @property
     def connector(self) -> str:
@@ -141,7 +147,14 @@ def build_catalog(project: Project) -> Catalog:
                 _columns(file, schema) if isinstance(schema, exp.Schema) else ([], False)
             )
             catalog.tables[sql_object.name] = TableDef(
-                sql_object.name, file, line, col, columns, _options(file, tree), watermark
+                sql_object.name,
+                file,
+                line,
+                col,
+                columns,
+                _options(file, tree),
+                watermark,
+                _partition_keys(tree),
             )
         elif sql_object.kind == "view" and tree.expression is not None:
             catalog.views[sql_object.name] = ViewDef(
@@ -178,9 +191,21 @@ def _options(file: SourceFile, create: exp.Create) -> dict[str, Option]:
         key_text = key.name if isinstance(key, exp.Literal) else key.sql(dialect=Flink)
         value = prop.args.get("value")
         line, col = file.node_position(prop)
-        templated = value is not None and "${" in file.source_of(value)
-        options[key_text] = Option(key_text, option_text(value), line, col, templated)
+        source = file.source_of(value) if value is not None else ""
+        if isinstance(value, exp.Literal) and value.is_string:
+            source = source[1:-1].replace("''", "'")
+        options[key_text] = Option(key_text, option_text(value), line, col, source)
     return options
+
+
+def _partition_keys(create: exp.Create) -> list[str]:
+    properties = create.args.get("properties")
+    for prop in properties.expressions if properties else []:
+        if isinstance(prop, exp.PartitionedByProperty):
+            keys = prop.this
+            items = keys.expressions if isinstance(keys, (exp.Schema, exp.Tuple)) else [keys]
+            return [item.name for item in items]
+    return []
 
 
 def _columns(file: SourceFile, schema: exp.Expr) -> tuple[list[Column], bool]:

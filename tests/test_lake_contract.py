@@ -485,7 +485,9 @@ def test_a_computed_lake_column_is_an_error_with_file_and_line(tmp_path):
         "create table clicks (\n    at timestamp(3),\n    day as cast(at as date)\n) with (\n"
         "    'connector' = 'filesystem', 'path' = '${lake_root}/clicks'\n);\n",
     )
-    with pytest.raises(LakeSchemaError, match=re.escape(f"{path}:3: lake table clicks column day")):
+    with pytest.raises(
+        LakeSchemaError, match=re.escape(f"{path}:3:5 FL006 lake table clicks column day")
+    ):
         lake_schema.lake_tables(tmp_path)
 
 
@@ -496,5 +498,7 @@ def test_a_lake_path_outside_the_lake_root_is_an_error(tmp_path):
         "create table clicks (at timestamp(3)) with (\n"
         "    'connector' = 'filesystem', 'path' = '/tmp/clicks'\n);\n",
     )
-    with pytest.raises(LakeSchemaError, match=re.escape(f"{path}:1: lake table clicks has 'path'")):
+    with pytest.raises(
+        LakeSchemaError, match=re.escape(f"{path}:2:33 FL006 lake table clicks has 'path'")
+    ):
         lake_schema.lake_tables(tmp_path)
