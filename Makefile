@@ -56,6 +56,7 @@ bench: setup
 	$(PY) bench/bench_pipeline.py
 	$(PY) bench/bench_dbt.py --events 1000000 --events 10000000
 	$(PY) bench/bench_deploy.py
+	$(PY) bench/eval_flags.py
 
 lint: setup
 	$(VENV)/bin/ruff check .

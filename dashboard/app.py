@@ -127,15 +127,31 @@ def anomaly_panels(lake) -> None:
     with right, st.container(key="hilc"):
         st.subheader("High interest, low conversion products")
         st.caption(
-            f"At least {config.hilc_min_views} views in a window and a conversion rate below "
-            f"{config.hilc_max_conversion_rate:.0%}."
+            f"At least {config.hilc_min_views} views in a {config.hilc_window_minutes}-minute "
+            f"window (sliding every {config.hilc_slide_minutes} min), and at "
+            f"{config.hilc_confidence:.0%} confidence a conversion below "
+            f"{config.hilc_conversion_ratio:.0%} of the rest of the shop's. Evidence from the "
+            "newest window that flagged each product."
         )
         products = queries.high_interest_low_conversion(lake)
         if products.empty:
             st.info("No product flagged in the committed windows.")
         else:
             st.metric("Flagged products", f"{len(products):,}")
-            show_table(products, "product_id", {})
+            percent = "{:.2%}".format
+            show_table(
+                products,
+                "product_id",
+                {
+                    "last_flagged_at": lambda at: f"{at:%Y-%m-%d %H:%M}",
+                    "view_count": "{:,}".format,
+                    "purchase_count": "{:,}".format,
+                    "conversion_rate": percent,
+                    "baseline_conversion_rate": percent,
+                    "conversion_upper_bound": percent,
+                    "confidence": "{:.0%}".format,
+                },
+            )
 
 
 def quality_panels(lake, lake_root: str) -> None:

@@ -166,19 +166,32 @@ def bot_suspects(connection: duckdb.DuckDBPyConnection, limit: int = 20) -> pd.D
     )
 
 
+HILC_EVIDENCE = [
+    "view_count",
+    "purchase_count",
+    "conversion_rate",
+    "baseline_conversion_rate",
+    "conversion_upper_bound",
+    "confidence",
+]
+
+
 def high_interest_low_conversion(
     connection: duckdb.DuckDBPyConnection, limit: int = 20
 ) -> pd.DataFrame:
-    """Products flagged in some window, summed over their flagged windows, most viewed first."""
+    """Products flagged in some sliding window, most recently flagged first, with the evidence of
+    the newest window that flagged them (views, purchases, conversion against the rest of the
+    shop's, the upper bound at that confidence) and how many windows did."""
+    evidence = ", ".join(f"arg_max({name}, window_end) as {name}" for name in HILC_EVIDENCE)
     return _frame(
         connection,
-        "gold_product_conversion_per_window",
-        "select product_id, count(*) as flagged_window_count, "
-        "sum(view_count)::bigint as view_count, sum(cart_count)::bigint as cart_count, "
-        "sum(purchase_count)::bigint as purchase_count "
-        "from gold_product_conversion_per_window where is_high_interest_low_conversion "
-        f"group by product_id order by view_count desc, product_id limit {limit}",
-        ["product_id", "flagged_window_count", "view_count", "cart_count", "purchase_count"],
+        "gold_high_interest_products",
+        f"select product_id, count(*) as flagged_window_count, {evidence}, "
+        "max(window_end) as last_flagged_at "
+        "from gold_high_interest_products where is_high_interest_low_conversion "
+        "group by product_id order by last_flagged_at desc, view_count desc, product_id "
+        f"limit {limit}",
+        ["product_id", "flagged_window_count", *HILC_EVIDENCE, "last_flagged_at"],
     )
 
 

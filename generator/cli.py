@@ -177,7 +177,6 @@ def generate(
         "source": "simulator",
         "topic": topic,
         "generator": _jsonable(dataclasses.asdict(config)),
-        "hot_product_id": simulation.hot_product.product_id,
     }
     report = _run(
         simulation.records(count),
@@ -189,7 +188,7 @@ def generate(
         rate=rate,
         ground_truth=ground_truth,
         run_info=run_info,
-        summary_extra=lambda: {"bot_user_ids": simulation.bot_user_ids},
+        summary_extra=simulation.labels,  # the bots are known once the run ends
         progress_interval=progress_interval,
     )
     _finish(report)

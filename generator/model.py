@@ -83,6 +83,15 @@ class GeneratorConfig:
     bot_events_per_minute: float = 120.0
     hot_product_view_share: float = 0.20  # share of product views on the hot product
     hot_product_purchase_rate: float = 0.01  # purchases per view of the hot product
+    # Featured products, drawn from the catalog by seed, each with featured_view_share of the
+    # product views: low_converting ones rarely sell (labelled, like the hot product, e.g. a
+    # broken product page); lukewarm ones sell at lukewarm_conversion_factor of an ordinary
+    # product's rate (low but ordinary: not labelled, what a flag must not raise an alarm for).
+    low_converting_products: int = 2
+    low_converting_purchase_rate: float = 0.002  # purchases per view
+    lukewarm_products: int = 3
+    lukewarm_conversion_factor: float = 0.7
+    featured_view_share: float = 0.03
     duplicate_rate: float = 0.01
     duplicate_other_partition_share: float = 0.3  # duplicates sent explicitly elsewhere
     out_of_order_rate: float = 0.02
@@ -108,6 +117,9 @@ class GeneratorConfig:
             "returning_rate": self.returning_rate,
             "hot_product_view_share": self.hot_product_view_share,
             "hot_product_purchase_rate": self.hot_product_purchase_rate,
+            "low_converting_purchase_rate": self.low_converting_purchase_rate,
+            "lukewarm_conversion_factor": self.lukewarm_conversion_factor,
+            "featured_view_share": self.featured_view_share,
             "duplicate_other_partition_share": self.duplicate_other_partition_share,
             "late_after_fraction": self.late_after_fraction,
         }
@@ -121,5 +133,14 @@ class GeneratorConfig:
             raise ValueError(f"fault rates add up to {fault_total:.2f}; keep them <= 0.5")
         if self.late_by < timedelta(seconds=10):
             raise ValueError("late_by must be >= 10 s to stay behind any watermark")
+        featured = self.low_converting_products + self.lukewarm_products
+        if self.low_converting_products < 0 or self.lukewarm_products < 0:
+            raise ValueError("low_converting_products and lukewarm_products must be >= 0")
+        if featured >= self.product_count:
+            raise ValueError(f"{featured} featured products need a larger catalog")
+        if self.hot_product_view_share + featured * self.featured_view_share > 1.0:
+            raise ValueError(
+                "hot_product_view_share + featured_view_share per featured product exceeds 1"
+            )
         if self.bot_events_per_minute <= 50:
             raise ValueError("bot_events_per_minute must be > 50 (the bot threshold)")

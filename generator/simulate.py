@@ -93,8 +93,8 @@ _UUID_SET = (0x4 << 76) | (0x2 << 62)
 
 
 class Simulation:
-    """A seeded run; iterate `records(count)` once. `hot_product` and `bot_user_ids` describe
-    the run for the ground truth."""
+    """A seeded run; iterate `records(count)` once. `labels()` describes the run for the
+    ground truth: the injected low-conversion products and the bots."""
 
     def __init__(self, config: GeneratorConfig) -> None:
         self.config = config
@@ -103,6 +103,28 @@ class Simulation:
         self.products = build_catalog(config.product_count)
         self.hot_product = self.products[0]
         self._others = self.products[1:]
+        # Featured products come from their own seeded draw, so the main stream stays one rng.
+        featured = random.Random(f"featured-{config.seed}").sample(
+            self._others, config.low_converting_products + config.lukewarm_products
+        )
+        self.low_converting_products = featured[: config.low_converting_products]
+        self.lukewarm_products = featured[config.low_converting_products :]
+        self._featured = featured
+        self._featured_share = config.featured_view_share
+        self._hot_share = config.hot_product_view_share
+        self._picked_share = self._hot_share + len(featured) * self._featured_share
+        # add_to_cart rate after a view, for the products that do not convert like the rest
+        self._cart_rates = {
+            self.hot_product.product_id: _cart_rate(config.hot_product_purchase_rate),
+            **{
+                product.product_id: _cart_rate(config.low_converting_purchase_rate)
+                for product in self.low_converting_products
+            },
+            **{
+                product.product_id: CART_RATE * config.lukewarm_conversion_factor
+                for product in self.lukewarm_products
+            },
+        }
         self._others_cum = cumulative(
             [1 / rank**POPULARITY_EXPONENT for rank in range(1, len(self._others) + 1)]
         )
@@ -113,7 +135,6 @@ class Simulation:
         self._devices = _flatten(DEVICES)
         self._browsers = _flatten(BROWSERS)
         self._landing_cum = cumulative([weight for weight, _, _ in LANDINGS])
-        self._hot_cart_rate = min(1.0, config.hot_product_purchase_rate / PURCHASES_PER_CART_RATE)
         self.start_ms = to_epoch_ms(config.start_at)
         self._late_by_ms = int(config.late_by.total_seconds() * 1000)
         self._gap_ms = int(config.session_gap.total_seconds() * 1000)
@@ -124,7 +145,25 @@ class Simulation:
         self._recent: deque[tuple[int, str, bytes, str]] = deque(maxlen=RECENT_RECORDS)
         self._ts_second = -1
         self._ts_prefix = ""
-        self.bot_user_ids: list[str] = []
+        self.bot_started_ms: dict[str, int] = {}  # bot user id -> when its session started
+
+    @property
+    def bot_user_ids(self) -> list[str]:
+        """The bots so far, in the order their sessions started."""
+        return list(self.bot_started_ms)
+
+    def labels(self) -> dict[str, str | list[str]]:
+        """What the flags should find, for the ground-truth summary: the products injected with
+        a conversion far below the shop's (the hot product first), and the bots so far.
+        Lukewarm products convert low but ordinarily: listed so an evaluation can show them."""
+        return {
+            "hot_product_id": self.hot_product.product_id,
+            "low_conversion_product_ids": [
+                product.product_id for product in (self.hot_product, *self.low_converting_products)
+            ],
+            "lukewarm_product_ids": [product.product_id for product in self.lukewarm_products],
+            "bot_user_ids": self.bot_user_ids,
+        }
 
     # ----------------------------------------------------------------------------- the stream
 
@@ -222,7 +261,7 @@ class Simulation:
                 rng.choice(BOT_BROWSERS),
                 is_bot=True,
             )
-            self.bot_user_ids.append(user.user_id)
+            self.bot_started_ms[user.user_id] = now
             return Session(
                 self._uuid(),
                 user,
@@ -289,8 +328,7 @@ class Simulation:
                 return REMOVE_FROM_CART
         draw = rng.random()
         if last == PRODUCT_VIEW:
-            product = session.last_product
-            cart_rate = self._hot_cart_rate if product is self.hot_product else CART_RATE
+            cart_rate = self._cart_rates.get(session.last_product.product_id, CART_RATE)
             if draw < cart_rate:
                 return ADD_TO_CART
             draw = rng.random()
@@ -371,8 +409,12 @@ class Simulation:
 
     def _pick_product(self, session: Session | None) -> Product:
         rng = self.rng
-        if rng.random() < self.config.hot_product_view_share:
-            return self.hot_product
+        draw = rng.random()
+        if draw < self._picked_share:
+            if draw < self._hot_share:
+                return self.hot_product
+            index = int((draw - self._hot_share) / self._featured_share)
+            return self._featured[min(index, len(self._featured) - 1)]
         last_url = session.last_url if session is not None else None
         if last_url is not None and rng.random() < CATEGORY_AFFINITY:
             listing = self._by_category.get(last_url.partition("?")[0])
@@ -512,6 +554,11 @@ class Simulation:
 def simulate(config: GeneratorConfig, count: int | None = None) -> Iterator[Record]:
     """The records of a simulated run (see Simulation)."""
     return Simulation(config).records(count)
+
+
+def _cart_rate(purchase_rate: float) -> float:
+    """The add_to_cart rate after a view that gives `purchase_rate` purchases per view."""
+    return min(1.0, purchase_rate / PURCHASES_PER_CART_RATE)
 
 
 def _flatten(groups: tuple[tuple[float, tuple[str | None, ...]], ...]) -> list[str | None]:

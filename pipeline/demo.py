@@ -87,11 +87,15 @@ def show(config: Config, log=print) -> None:
             "order by window_start desc limit 5",
         ),
         (
-            "high-interest, low-conversion products",
-            "select product_id, sum(view_count)::bigint as views, "
-            "sum(purchase_count)::bigint as purchases "
-            "from gold_product_conversion_per_window where is_high_interest_low_conversion "
-            "group by product_id order by views desc limit 3",
+            "high-interest, low-conversion products (their newest flagged sliding window)",
+            "select product_id, arg_max(view_count, window_end) as views, "
+            "arg_max(purchase_count, window_end) as purchases, "
+            "round(arg_max(conversion_rate, window_end), 4) as conversion, "
+            "round(arg_max(baseline_conversion_rate, window_end), 4) as rest_of_shop, "
+            "round(arg_max(conversion_upper_bound, window_end), 4) as upper_bound, "
+            "count(*) as flagged_windows "
+            "from gold_high_interest_products where is_high_interest_low_conversion "
+            "group by product_id order by views desc limit 5",
         ),
     ):
         log("")

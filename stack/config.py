@@ -12,6 +12,7 @@ import os
 import tomllib
 from dataclasses import dataclass
 from pathlib import Path
+from statistics import NormalDist
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 ENV_PREFIX = "CLICKSTREAM_"
@@ -22,7 +23,8 @@ ENV_PREFIX = "CLICKSTREAM_"
 DBT_VARS = (
     "window_minutes",
     "hilc_min_views",
-    "hilc_max_conversion_rate",
+    "hilc_confidence",
+    "hilc_conversion_ratio",
     "session_timeout_minutes",
 )
 
@@ -74,8 +76,15 @@ class Config:
     window_minutes: int = 1
     bot_events_per_minute: int = 50
     high_value_price: int = 500
-    hilc_min_views: int = 20
-    hilc_max_conversion_rate: float = 0.02
+    # High interest, low conversion (docs/lake.md): over sliding windows of hilc_window_minutes
+    # that advance every hilc_slide_minutes, a product with at least hilc_min_views views is
+    # flagged when, at hilc_confidence, its conversion rate is below hilc_conversion_ratio times
+    # the rest of the shop's: the upper end of its Wilson score interval is below that.
+    hilc_window_minutes: int = 30
+    hilc_slide_minutes: int = 1
+    hilc_min_views: int = 100
+    hilc_confidence: float = 0.99
+    hilc_conversion_ratio: float = 0.6
     # dbt sessions: a gap of at least this long between two events of a user starts a new session.
     session_timeout_minutes: int = 30
     source_idle_timeout: str = "30 s"
@@ -116,10 +125,19 @@ class Config:
             "bot_events_per_minute": str(self.bot_events_per_minute),
             "high_value_price": str(self.high_value_price),
             "hilc_min_views": str(self.hilc_min_views),
-            "hilc_max_conversion_rate": str(self.hilc_max_conversion_rate),
+            "hilc_window_minutes": str(self.hilc_window_minutes),
+            "hilc_slide_minutes": str(self.hilc_slide_minutes),
+            "hilc_confidence": repr(self.hilc_confidence),
+            "hilc_z": repr(self.hilc_z),
+            "hilc_conversion_ratio": repr(self.hilc_conversion_ratio),
             "source_idle_timeout": self.source_idle_timeout,
             "watermark_emit_strategy": self.watermark_emit_strategy,
         }
+
+    @property
+    def hilc_z(self) -> float:
+        """The standard normal quantile of hilc_confidence: the Wilson bound's z."""
+        return NormalDist().inv_cdf(self.hilc_confidence)
 
     def dbt_vars(self) -> dict[str, int | float]:
         """The semantic settings the dbt project reads, as `--vars` (dbt_project.yml defaults each
@@ -228,11 +246,27 @@ def _validate(config: Config) -> None:
             raise ConfigError(f"{name} must be between 1 and 99, got {getattr(config, name)}")
     if config.session_timeout_minutes < 1:
         raise ConfigError("session_timeout_minutes must be at least 1")
-    if config.hilc_min_views < 1 or not 0 <= config.hilc_max_conversion_rate <= 1:
-        raise ConfigError("hilc_min_views must be at least 1, hilc_max_conversion_rate in [0, 1]")
     if config.state_backend not in ("rocksdb", "hashmap"):
         raise ConfigError("state_backend must be 'rocksdb' or 'hashmap'")
+    _validate_hilc(config)
     if config.kafka_partitions < 1:
         raise ConfigError("kafka_partitions must be at least 1")
     if config.dashboard_refresh_seconds < 1:
         raise ConfigError("dashboard_refresh_seconds must be at least 1")
+
+
+def _validate_hilc(config: Config) -> None:
+    window, slide = config.hilc_window_minutes, config.hilc_slide_minutes
+    if not 0 < slide <= window < 100 or window % slide:
+        raise ConfigError(
+            "hilc_window_minutes must be a multiple of hilc_slide_minutes, both between 1 and 99, "
+            f"got {window} and {slide}"
+        )
+    if config.hilc_min_views < 1:
+        raise ConfigError(f"hilc_min_views must be at least 1, got {config.hilc_min_views}")
+    if not 0.5 < config.hilc_confidence < 1:
+        raise ConfigError(f"hilc_confidence must be in (0.5, 1), got {config.hilc_confidence}")
+    if not 0 < config.hilc_conversion_ratio <= 1:
+        raise ConfigError(
+            f"hilc_conversion_ratio must be in (0, 1], got {config.hilc_conversion_ratio}"
+        )

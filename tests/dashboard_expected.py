@@ -30,7 +30,8 @@ class ExpectedDashboard:
     events_by_type: dict[str, int]
     peak_active_users: int  # most distinct users in one window
     bot_events_per_minute: dict[str, int]  # user_id -> most events in one flagged minute
-    high_interest_low_conversion_views: dict[str, int]  # product_id -> views in flagged windows
+    # product_id -> views in the newest sliding window that flagged it
+    high_interest_low_conversion_views: dict[str, int]
     bronze_count: int
     silver_count: int
     quarantine_count: int
@@ -89,10 +90,13 @@ def expected_dashboard(lake_root: Path, config: Config) -> ExpectedDashboard:
     bots: dict[str, int] = {}
     for row in gold["gold_bot_suspects"]:
         bots[row["user_id"]] = max(bots.get(row["user_id"], 0), row["event_count"])
-    flagged = [
-        row for row in gold["gold_product_conversion_per_window"]
-        if row["is_high_interest_low_conversion"]
-    ]  # fmt: skip
+    newest_flag: dict[str, dict[str, Any]] = {}
+    for row in gold["gold_high_interest_products"]:
+        newest = newest_flag.get(row["product_id"])
+        if row["is_high_interest_low_conversion"] and (
+            newest is None or row["window_end"] > newest["window_end"]
+        ):
+            newest_flag[row["product_id"]] = row
     sessions = _sessions(events, timedelta(minutes=config.session_timeout_minutes))
 
     return ExpectedDashboard(
@@ -107,7 +111,9 @@ def expected_dashboard(lake_root: Path, config: Config) -> ExpectedDashboard:
             (row["active_users"] for row in gold["gold_active_users_per_window"]), default=0
         ),
         bot_events_per_minute=bots,
-        high_interest_low_conversion_views=_sum_by(flagged, "product_id", "view_count"),
+        high_interest_low_conversion_views={
+            product_id: row["view_count"] for product_id, row in newest_flag.items()
+        },
         bronze_count=accounting.bronze,
         silver_count=accounting.silver,
         quarantine_count=accounting.quarantine,

@@ -460,9 +460,10 @@ def bot_view_count(config: Config) -> int:
 def hand_checked_anomalies(root: Path, config: Config | None = None) -> None:
     """Anomalies on day 2 for the dashboard: from 16:00 a bot u9 views product p9
     ``bot_view_count`` times within one minute (once a second with the default settings), so u9
-    is a bot suspect (above ``bot_events_per_minute``) and p9 a high-interest, low-conversion
-    product (at least ``hilc_min_views`` views, no purchase). As many silver and bronze records,
-    offsets from 2000."""
+    is a bot suspect (above ``bot_events_per_minute``); in the same minute u8 views p8 and buys it
+    (order o8, 25.00), so the rest of the shop converts every view and p9 is a high-interest,
+    low-conversion product in every sliding window that holds that minute (at least
+    ``hilc_min_views`` views, no purchase). As many silver and bronze records, offsets from 2000."""
     config = config or load_config()
     views = bot_view_count(config)
     bot = {"product_id": "p9", "category": "toys.robot", "price": "15.00", "session_id": "s9"}
@@ -472,4 +473,16 @@ def hand_checked_anomalies(root: Path, config: Config | None = None) -> None:
               "u9", **bot)
         for number in range(views)
     ]  # fmt: skip
-    write_lake(root, events, first_offset=2000, config=config)
+    shopper = {"session_id": "s8", "device_type": "mobile"}
+    p8 = {"product_id": "p8", "category": "toys.robot", "price": "25.00"}
+    order, items = purchase(
+        "e83", first + timedelta(seconds=40), "u8", "o8", [("p8", "toys.robot", 1, "25.00")],
+        **shopper,
+    )  # fmt: skip
+    events += [
+        event("e81", "product_view", first + timedelta(seconds=10), "u8", **p8, **shopper),
+        event("e82", "add_to_cart", first + timedelta(seconds=20), "u8", quantity=1, **p8,
+              **shopper),
+        order,
+    ]  # fmt: skip
+    write_lake(root, events, items, first_offset=2000, config=config)

@@ -14,6 +14,7 @@ items ``order_id``, ``event_id``, ``event_at``, ``product_id``, ``category``, ``
 from __future__ import annotations
 
 import json
+import math
 from collections import Counter, defaultdict
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -51,8 +52,9 @@ def expected_gold(
     - orders, revenue and device purchases come from order items (a purchase's device);
       items_sold is the sum of quantities; a missing category is 'unknown';
     - a product's purchase_count counts its order lines; conversion_rate = purchase_count /
-      view_count (null without views); high interest, low conversion = at least
-      ``hilc_min_views`` views and a conversion rate below ``hilc_max_conversion_rate``.
+      view_count (null without views);
+    - high_interest_products (the high-interest, low-conversion flag): see
+      ``_high_interest_products``.
     """
     per_minute = _Windows(1)
     per_window = _Windows(config.window_minutes)
@@ -79,9 +81,6 @@ def expected_gold(
             "cart_count": carts,
             "purchase_count": purchases,
             "conversion_rate": purchases / views if views else None,
-            "is_high_interest_low_conversion": views >= config.hilc_min_views
-            and views > 0
-            and purchases / views < config.hilc_max_conversion_rate,
         }
 
     return {
@@ -132,7 +131,61 @@ def expected_gold(
             }
             for (start, product_id), rows in funnel.items()
         ],
+        "gold_high_interest_products": _high_interest_products(interactions, config),
     }
+
+
+def _high_interest_products(interactions: Sequence[Mapping[str, Any]], config: Config) -> list[Row]:
+    """Sliding windows ``hilc_window_minutes`` long, every ``hilc_slide_minutes``, over product
+    views and purchased lines: a product with at least ``hilc_min_views`` views gets a row with
+    its conversion, the rest of the shop's in that window (null when the rest has no views), the
+    upper end of the Wilson score interval of its conversion at ``hilc_confidence`` (the share
+    capped at 1), and the flag: that bound below ``hilc_conversion_ratio`` times the rest's."""
+    size, slide = config.hilc_window_minutes, config.hilc_slide_minutes
+    views: Counter[tuple] = Counter()
+    purchases: Counter[tuple] = Counter()
+    for row in interactions:
+        newest = window_start(row["event_at"], slide)
+        for back in range(size // slide):
+            start = newest - timedelta(minutes=slide * back)
+            for key in ((start, row["product_id"]), (start, None)):
+                views[key] += row["event_type"] == "product_view"
+                purchases[key] += row["event_type"] == "purchase"
+    z = config.hilc_z
+    rows = []
+    for (start, product_id), view_count in views.items():
+        if product_id is None or view_count < config.hilc_min_views:
+            continue
+        purchase_count = purchases[start, product_id]
+        rest_views = views[start, None] - view_count
+        rest_purchases = purchases[start, None] - purchase_count
+        baseline = rest_purchases / rest_views if rest_views else None
+        upper_bound = wilson_upper_bound(purchase_count, view_count, z)
+        rows.append(
+            {
+                "window_start": start,
+                "window_end": start + timedelta(minutes=size),
+                "product_id": product_id,
+                "view_count": view_count,
+                "purchase_count": purchase_count,
+                "conversion_rate": purchase_count / view_count,
+                "baseline_conversion_rate": baseline,
+                "conversion_upper_bound": upper_bound,
+                "confidence": config.hilc_confidence,
+                "is_high_interest_low_conversion": baseline is not None
+                and upper_bound < config.hilc_conversion_ratio * baseline,
+            }
+        )
+    return rows
+
+
+def wilson_upper_bound(successes: int, trials: int, z: float) -> float:
+    """The upper end of the Wilson score interval of ``successes`` in ``trials`` for the normal
+    quantile ``z`` (successes above trials count as trials)."""
+    n, share = float(trials), min(successes / trials, 1.0)
+    return (
+        share + z * z / (2 * n) + z * math.sqrt(share * (1 - share) / n + z * z / (4 * n * n))
+    ) / (1 + z * z / n)
 
 
 @dataclass(frozen=True)

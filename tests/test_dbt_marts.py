@@ -18,6 +18,7 @@ from decimal import Decimal
 from pathlib import Path
 
 import duckdb
+import oracle
 import pytest
 from lake_fixture import (
     DAY_1,
@@ -27,10 +28,13 @@ from lake_fixture import (
     write_table,
 )
 
+from stack.config import load_config
+
 DBT_PROJECT = Path(__file__).resolve().parents[1] / "dbt_project"
 MARTS = ("sessions", "funnel_daily", "user_funnel", "product_performance", "data_quality_daily")
-# Small thresholds so the tiny lake has a high-interest, low-conversion product-day.
-FLAG_VARS = {"hilc_min_views": 2, "hilc_max_conversion_rate": 0.25}
+# Small thresholds so the tiny lake has a high-interest, low-conversion product-day: 2 views
+# are enough, judged at a 60% confidence (z = 0.2533).
+FLAG_VARS = {"hilc_min_views": 2, "hilc_confidence": 0.6}
 
 D1, D2, D3 = date(2024, 3, 1), date(2024, 3, 2), date(2024, 3, 3)
 
@@ -217,17 +221,45 @@ def test_product_performance_flags_high_interest_low_conversion(built):
     columns = """
         product_id, event_date, view_count, viewer_count, add_to_cart_count,
         remove_from_cart_count, order_count, units_sold, revenue, conversion_rate,
-        is_high_interest_low_conversion
+        baseline_conversion_rate, is_high_interest_low_conversion
     """
+    # The baseline is the rest of the day: day 1 has 3 views and 1 order (p1), day 2 has 5 views
+    # and 3 orders (p1, p3, p4).
     assert built.rows("product_performance", columns) == [
-        ("p1", D1, 2, 2, 1, 0, 1, 1, d("200.00"), 0.5, False),
-        ("p1", D2, 0, 0, 1, 1, 1, 1, d("200.00"), None, False),
-        ("p2", D1, 1, 1, 0, 0, 0, 0, d("0.00"), 0.0, False),
-        # 2 views (>= 2) and no order (0 < 0.25): the only flagged product-day.
-        ("p2", D2, 2, 1, 0, 0, 0, 0, d("0.00"), 0.0, True),
-        ("p3", D2, 1, 1, 1, 0, 1, 2, d("160.00"), 1.0, False),
-        ("p4", D2, 2, 2, 2, 1, 1, 1, d("500.00"), 0.5, False),
+        ("p1", D1, 2, 2, 1, 0, 1, 1, d("200.00"), 0.5, 0 / 1, False),
+        ("p1", D2, 0, 0, 1, 1, 1, 1, d("200.00"), None, 2 / 5, False),
+        ("p2", D1, 1, 1, 0, 0, 0, 0, d("0.00"), 0.0, 1 / 2, False),
+        # 2 views (>= 2), no order, and at 60% confidence a conversion of at most 3.1% (the
+        # Wilson bound), below 0.6 x the rest's 3 / 3: the only flagged product-day.
+        ("p2", D2, 2, 1, 0, 0, 0, 0, d("0.00"), 0.0, 3 / 3, True),
+        ("p3", D2, 1, 1, 1, 0, 1, 2, d("160.00"), 1.0, 2 / 4, False),
+        ("p4", D2, 2, 2, 2, 1, 1, 1, d("500.00"), 0.5, 2 / 3, False),
     ]
+
+
+def test_product_performance_bound_is_the_wilson_bound_of_the_flink_flag(built):
+    """dbt's normal quantile (Acklam's approximation) and Wilson bound agree with Python's exact
+    quantile (the z Flink is rendered with) and the oracle's bound."""
+    z = load_config(hilc_confidence=FLAG_VARS["hilc_confidence"]).hilc_z
+    rows = built.rows("product_performance", "order_count, view_count, conversion_upper_bound")
+    for orders, views, bound in rows:
+        if views == 0:
+            assert bound is None
+        else:
+            assert bound == pytest.approx(oracle.wilson_upper_bound(orders, views, z), rel=1e-8)
+    assert [bound for *_, bound in rows if bound is not None]  # some were computed
+
+
+def test_normal_quantile_macro_is_the_exact_quantile(built):
+    """The central region (jinja arithmetic) and the upper tail (DuckDB's ln and sqrt) of the
+    macro against Python's exact inverse normal."""
+    levels = (0.6, 0.9, 0.95, 0.975, 0.98, 0.99, 0.999, 0.9999)
+    columns = ", ".join(f"{{{{ normal_quantile({p}) }}}} as z{n}" for n, p in enumerate(levels))
+    output = built.dbt("--quiet", "show", "--inline", f"select {columns}", "--output", "json")
+    (row,) = json.loads(output)["show"]
+    for n, level in enumerate(levels):
+        exact = load_config(hilc_confidence=level).hilc_z
+        assert row[f"z{n}"] == pytest.approx(exact, rel=2e-9), level
 
 
 def test_data_quality_daily_balances_bronze_against_everything_downstream(built):

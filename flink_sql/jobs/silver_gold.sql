@@ -172,10 +172,10 @@ select
     cast(cast(window_start as date) as string) as dt
 from bot_suspects;
 
--- The product funnel per window, with its flag.
+-- The product funnel per window.
 insert into gold_product_conversion_per_window (
     window_start, window_end, product_id, view_count, cart_count, purchase_count,
-    conversion_rate, is_high_interest_low_conversion, dt
+    conversion_rate, dt
 )
 select
     window_start,
@@ -185,8 +185,27 @@ select
     cart_count,
     purchase_count,
     conversion_rate,
-    is_high_interest_low_conversion,
     cast(cast(window_start as date) as string) as dt
 from product_conversion_per_window;
+
+-- Products with many views per sliding window, judged against the rest of the shop.
+insert into gold_high_interest_products (
+    window_start, window_end, product_id, view_count, purchase_count, conversion_rate,
+    baseline_conversion_rate, conversion_upper_bound, confidence, is_high_interest_low_conversion,
+    dt
+)
+select
+    window_start,
+    window_end,
+    product_id,
+    view_count,
+    purchase_count,
+    conversion_rate,
+    baseline_conversion_rate,
+    conversion_upper_bound,
+    confidence,
+    is_high_interest_low_conversion,
+    cast(cast(window_start as date) as string) as dt
+from high_interest_products;
 
 end;

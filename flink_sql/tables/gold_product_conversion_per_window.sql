@@ -1,4 +1,4 @@
--- Gold: product funnel per window, flagging high interest with low conversion.
+-- Gold: product funnel per window (views, cart adds, purchased lines, conversion).
 create table gold_product_conversion_per_window (
     window_start timestamp(3),
     window_end timestamp(3),
@@ -7,7 +7,6 @@ create table gold_product_conversion_per_window (
     cart_count bigint,
     purchase_count bigint,
     conversion_rate double,
-    is_high_interest_low_conversion boolean,
     dt string
 ) partitioned by (dt) with (
     'connector' = 'filesystem',

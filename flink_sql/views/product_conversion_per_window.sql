@@ -1,4 +1,5 @@
--- Per-product funnel per tumbling window; many views with few purchases is flagged.
+-- Per-product funnel per tumbling window: views, cart adds and purchased lines. One window is too
+-- little evidence to judge a conversion; high_interest_products judges sliding windows.
 create temporary view product_conversion_per_window as
 select
     window_start,
@@ -7,10 +8,7 @@ select
     view_count,
     cart_count,
     purchase_count,
-    case when view_count > 0 then cast(purchase_count as double) / view_count end as conversion_rate,
-    view_count >= ${hilc_min_views}
-    and cast(purchase_count as double) / view_count < ${hilc_max_conversion_rate}
-        as is_high_interest_low_conversion
+    case when view_count > 0 then cast(purchase_count as double) / view_count end as conversion_rate
 from (
     select
         window_start,

@@ -77,6 +77,39 @@ products_joined as (
 
 ),
 
+shop_daily as (
+
+    select
+        event_date,
+        sum(view_count) as shop_view_count,
+        sum(order_count) as shop_order_count
+
+    from products_joined
+    group by event_date
+
+),
+
+products_judged as (
+
+    -- The statistic of flink_sql/views/high_interest_products.sql over a whole day: the
+    -- product's conversion against the rest of the shop's that day (docs/lake.md).
+    select
+        products_joined.*,
+        (shop_daily.shop_order_count - products_joined.order_count)
+        / nullif(shop_daily.shop_view_count - products_joined.view_count, 0)
+            as baseline_conversion_rate,
+        {{ wilson_upper_bound(
+            'products_joined.order_count',
+            'products_joined.view_count',
+            normal_quantile(var('hilc_confidence'))
+        ) }} as conversion_upper_bound
+
+    from products_joined
+    inner join shop_daily
+        on products_joined.event_date = shop_daily.event_date
+
+),
+
 final as (
 
     select
@@ -93,13 +126,16 @@ final as (
         cast(revenue as decimal(18, 2)) as revenue,
         add_to_cart_count / nullif(view_count, 0) as view_to_cart_rate,
         order_count / nullif(view_count, 0) as conversion_rate,
-        (
+        baseline_conversion_rate,
+        conversion_upper_bound,
+        coalesce(
             view_count >= {{ var('hilc_min_views') }}
-            and coalesce(order_count / nullif(view_count, 0), 0)
-            < {{ var('hilc_max_conversion_rate') }}
+            and conversion_upper_bound
+            < {{ var('hilc_conversion_ratio') }} * baseline_conversion_rate,
+            false
         ) as is_high_interest_low_conversion
 
-    from products_joined
+    from products_judged
 
 )
 

@@ -21,7 +21,6 @@ renamed as (
         cast(cart_count as bigint) as cart_count,
         cast(purchase_count as bigint) as purchase_count,
         cast(conversion_rate as double) as conversion_rate,
-        cast(is_high_interest_low_conversion as boolean) as is_high_interest_low_conversion,
 
         -- partition
         cast(dt as date) as window_date
