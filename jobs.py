@@ -150,6 +150,7 @@ def _lint(config, paths: list[Path]) -> bool:
         paths,
         params=config.sql_params("lint"),
         dbt_sources_yml=DBT_SOURCES if DBT_SOURCES.exists() else None,
+        dbt_sql_dir=config.sql_dir,
     )
     if findings:
         typer.echo(format_findings(findings), err=True)

@@ -13,7 +13,7 @@ RULES: dict[str, str] = {
     "FL003": "deduplication without state TTL",
     "FL004": "updating query into an append-only filesystem sink",
     "FL005": "hard-coded connector option",
-    "FL006": "gold table disagrees with the dbt source declaration",
+    "FL006": "lake table disagrees with the dbt source declaration, or states the contract wrong",
     "FL007": "unknown or malformed placeholder",
     "FL008": "file layout",
     "FL009": "unknown table or view",

@@ -1,6 +1,8 @@
-"""The lake contract is the Flink DDL (pipeline.lake_schema). Every other statement of a lake
-table's columns is checked equal to it here, and a failure names the table and the column that
-differs: dbt's sources, the staging models, docs/lake.md, the jobs' INSERTs (which must name
+"""The lake contract is the Flink DDL (pipeline.lake_schema, read through the one project model).
+dbt's sources are checked equal to it by `jobs.py lint` (FL006, sqlcheck.dbt_contract), before
+anything deploys; here the repository's sources are run through that rule, and every other
+statement of a lake table's columns is checked equal to the DDL, a failure naming the table and
+the column that differs: the staging models, docs/lake.md, the jobs' INSERTs (which must name
 their columns), the test fixture's files and the oracle's gold rows. pipeline.lake reads the DDL
 itself. The last tests change a copy of each file and show the check catches it."""
 
@@ -15,11 +17,11 @@ from pathlib import Path
 import duckdb
 import oracle
 import pytest
-import yaml
 from lake_fixture import write_table
 
 from pipeline import lake_schema
 from pipeline.lake_schema import LakeSchemaError, LakeTable
+from sqlcheck.lint import lint_paths
 from stack.config import load_config
 
 REPO = Path(__file__).resolve().parents[1]
@@ -77,42 +79,11 @@ def _display(path: Path) -> str:
     return str(path.relative_to(REPO)) if path.is_relative_to(REPO) else str(path)
 
 
-def dbt_source_differences(tables: dict[str, LakeTable], sources_yml: Path) -> list[str]:
-    """dbt source ``lake``: a table per lake table (and no other), its ``lake_path``, its columns
-    and data_types, and the partition column's description naming what it is the date of."""
-    where = _display(sources_yml)
-    document = yaml.safe_load(sources_yml.read_text(encoding="utf-8"))
-    (source,) = [source for source in document["sources"] if source["name"] == "lake"]
-    declared = {table["name"]: table for table in source["tables"]}
-    problems = [
-        f"{where}: table {name} is not a lake table of the DDL"
-        for name in declared
-        if name not in tables
-    ]
-    for name, table in tables.items():
-        if name not in declared:
-            problems.append(f"{where}: lake table {name} ({table.location}) is not declared")
-            continue
-        entry = declared[name]
-        lake_path = entry.get("config", {}).get("meta", {}).get("lake_path")
-        if lake_path != table.folder:
-            problems.append(f"{where}: {name} has lake_path {lake_path}, the DDL {table.folder}")
-        columns = entry.get("columns", [])
-        problems += column_differences(
-            where,
-            name,
-            ddl_columns(table),
-            [(c["name"], lake_schema.canonical_type(c.get("data_type", "?"))) for c in columns],
-        )
-        descriptions = {c["name"]: c.get("description", "") for c in columns}
-        for partition in table.partition_columns:
-            source_column = lake_schema.partition_source(table, table.path.parent.parent)
-            if f"`{source_column}`" not in descriptions.get(partition, ""):
-                problems.append(
-                    f"{where}: {name}.{partition}'s description does not say it is the date of "
-                    f"`{source_column}`"
-                )
-    return problems
+def lint_contract(sql_dir: Path, sources_yml: Path) -> list[str]:
+    """The FL006 findings of `jobs.py lint` (sqlcheck.dbt_contract): dbt's source `lake` against
+    the DDL, for every lake table."""
+    findings = lint_paths([sql_dir], load_config().sql_params("lint"), sources_yml)
+    return [str(finding) for finding in findings if finding.rule == "FL006"]
 
 
 _SOURCE = re.compile(r"source\(\s*'lake'\s*,\s*'(\w+)'\s*\)")
@@ -268,8 +239,8 @@ def test_the_ddl_declares_the_lake(tables):
     )
 
 
-def test_dbt_sources_equal_the_ddl(tables):
-    problems = dbt_source_differences(tables, SOURCES_YML)
+def test_dbt_sources_equal_the_ddl():
+    problems = lint_contract(SQL_DIR, SOURCES_YML)
     assert not problems, report(problems)
 
 
@@ -363,7 +334,8 @@ def test_a_ddl_column_nobody_else_has_is_named_by_every_check(contract_copy):
     )
     tables = copied_tables(contract_copy)
     missing = "gold_bot_suspects.first_event_at (TIMESTAMP(3) in the DDL) is missing"
-    assert any(missing in problem for problem in dbt_source_differences(tables, SOURCES_YML))
+    lint = lint_contract(contract_copy / "flink_sql", SOURCES_YML)
+    assert any("gold_bot_suspects.first_event_at is missing from dbt source" in p for p in lint)
     assert any(missing in problem for problem in docs_differences(tables, LAKE_MD))
     staging = staging_differences(tables, contract_copy / "staging")
     assert any("gold_bot_suspects.first_event_at (TIMESTAMP in the DDL)" in p for p in staging)
@@ -372,17 +344,20 @@ def test_a_ddl_column_nobody_else_has_is_named_by_every_check(contract_copy):
     )
 
 
-def test_another_type_in_dbt_sources_is_named(contract_copy, tables):
+def test_another_type_in_dbt_sources_is_named(contract_copy):
     sources = contract_copy / "staging" / "__sources.yml"
-    before = dbt_source_differences(tables, sources)
+    before = without_location(lint_contract(contract_copy / "flink_sql", sources))
     edit(
         sources,
         "          - name: quantity\n            data_type: INT\n          - name: order_id",
         "          - name: quantity\n            data_type: BIGINT\n          - name: order_id",
     )
-    assert introduced(before, dbt_source_differences(tables, sources)) == [
-        f"{sources}: silver_events.quantity is BIGINT, the DDL says INT"
-    ]
+    after = lint_contract(contract_copy / "flink_sql", sources)
+    (problem,) = [p for p in after if without_location([p])[0] not in before]
+    assert "FL006 column silver_events.quantity is INT in the DDL but dbt declares data_type " in (
+        problem
+    )
+    assert problem.startswith(f"{contract_copy / 'flink_sql' / 'tables' / 'silver_events.sql'}:")
 
 
 def test_swapped_columns_in_docs_are_named(contract_copy, tables):

@@ -4,14 +4,15 @@ finding, and each rule's edge cases behave; `jobs.py lint` prints `file:line:col
 from __future__ import annotations
 
 import json
+import shutil
 from pathlib import Path
 
 import pytest
 from typer.testing import CliRunner
 
 import jobs
-from sqlcheck.dbt_contract import normalize_type
 from sqlcheck.findings import RULES, Finding, format_findings
+from sqlcheck.lake import canonical_type
 from sqlcheck.lineage import column_lineage
 from sqlcheck.lint import lint_paths
 from sqlcheck.project import load_project
@@ -56,7 +57,7 @@ BROKEN_CASES = {
     "unbounded_dedup": [("views/deduped_events.sql", 7, 5, "FL003")],
     "hardcoded_host": [("tables/raw_events.sql", 10, 3, "FL005")],
     "gold_dbt_mismatch": [
-        ("__sources.yml", 15, 19, "FL006"),  # dbt column `events` the Flink table lacks
+        ("__sources.yml", 16, 19, "FL006"),  # dbt column `events` the Flink table lacks
         ("tables/gold_events_per_minute.sql", 3, 3, "FL006"),  # window_start: DATE in dbt
         ("tables/gold_events_per_minute.sql", 5, 3, "FL006"),  # event_count missing in dbt
     ],
@@ -87,13 +88,70 @@ def test_broken_case_messages_say_what_is_wrong():
     assert "'properties.bootstrap.servers' = 'localhost:9092'" in messages("hardcoded_host")
     gold = messages("gold_dbt_mismatch")
     assert "dbt declares column events" in gold
-    assert "window_start of gold_events_per_minute is TIMESTAMP(3) in Flink" in gold
-    assert "column event_count of gold_events_per_minute is missing" in gold
+    assert "gold_events_per_minute.window_start is TIMESTAMP(3) in the DDL" in gold
+    assert "column gold_events_per_minute.event_count is missing" in gold
 
 
 def test_gold_rule_is_skipped_without_a_dbt_file():
     base = BROKEN / "gold_dbt_mismatch"
     assert lint_paths([base], PARAMS, None) == []
+
+
+# --- FL006 over every lake table, not only gold ------------------------------------------------
+
+
+@pytest.fixture
+def good_copy(tmp_path) -> Path:
+    shutil.copytree(GOOD, tmp_path / "good")
+    return tmp_path / "good"
+
+
+def contract_findings(base: Path) -> list[str]:
+    """FL006 findings of a corpus copy, `path:line:col message` relative to it."""
+    return [
+        f"{Path(f.path).resolve().relative_to(base.resolve())}:{f.line}:{f.col} {f.message}"
+        for f in lint_paths([base], PARAMS, base / "__sources.yml")
+        if f.rule == "FL006"
+    ]
+
+
+def edit_file(path: Path, old: str, new: str) -> None:
+    text = path.read_text(encoding="utf-8")
+    assert text.count(old) == 1, old
+    path.write_text(text.replace(old, new), encoding="utf-8")
+
+
+def test_a_silver_table_is_held_to_the_dbt_sources_too(good_copy):
+    sources = good_copy / "__sources.yml"
+    edit_file(sources, "lake_path: silver/order_items", "lake_path: silver/items")
+    edit_file(
+        sources,
+        "          - name: unit_price\n            data_type: DECIMAL(12, 2)\n"
+        "          - name: line_total\n            data_type: DECIMAL(12, 2)\n",
+        "          - name: line_total\n            data_type: DECIMAL(12, 2)\n"
+        "          - name: unit_price\n            data_type: DECIMAL(12, 2)\n",
+    )
+    edit_file(sources, "            description: The UTC date of `ingested_at`.\n", "")
+    ddl = good_copy / "tables" / "silver_order_items.sql"
+    assert contract_findings(good_copy) == [
+        "__sources.yml:68:19 the description of quarantine_events.dt does not say it is the date"
+        " of `ingested_at` (the column its INSERT computes it from)",
+        "__sources.yml:102:15 silver_order_items has lake_path silver/items, the DDL's folder is"
+        f" silver/order_items ({ddl}:2)",
+        "__sources.yml:117:19 silver_order_items.line_total is column 6, the DDL has unit_price"
+        " there",
+    ]
+
+
+def test_an_undeclared_lake_table_and_a_source_without_one_are_named(good_copy):
+    sources = good_copy / "__sources.yml"
+    edit_file(sources, "      - name: silver_order_items\n", "      - name: silver_line_items\n")
+    assert contract_findings(good_copy) == [
+        "__sources.yml:103:15 dbt source 'lake' declares silver_line_items, which is not a lake"
+        " table (a filesystem table of tables/)",
+        f"tables/silver_order_items.sql:2:1 lake table silver_order_items is not declared in dbt"
+        f" source 'lake' ({sources})",
+    ]
 
 
 # --- small pipelines per rule ----------------------------------------------------------------
@@ -381,22 +439,15 @@ def test_findings_are_limited_to_the_files_asked_for(tmp_path):
 @pytest.mark.parametrize(
     ("flink", "dbt"),
     [
-        ("STRING", "VARCHAR"),
-        ("STRING", "text"),
-        ("VARCHAR(20)", "string"),
-        ("BIGINT", "int8"),
+        ("STRING", "string"),
         ("INT", "INTEGER"),
-        ("DECIMAL(12, 2)", "decimal(12,2)"),
-        ("DECIMAL(12, 2)", "numeric(12, 2)"),
-        ("TIMESTAMP(3)", "TIMESTAMP"),
-        ("TIMESTAMP(3)", "timestamp(6)"),
-        ("TIMESTAMP_LTZ(3)", "TIMESTAMP WITH TIME ZONE"),
-        ("DOUBLE", "double"),
-        ("BOOLEAN", "bool"),
+        ("DECIMAL(12, 2)", "decimal( 12 ,2 )"),
+        ("TIMESTAMP(3)", "timestamp(3)"),
+        ("TIMESTAMP_LTZ(3)", "Timestamp_Ltz(3)"),
     ],
 )
-def test_type_normalisation_equivalents(flink, dbt):
-    assert normalize_type(flink) == normalize_type(dbt)
+def test_a_dbt_data_type_is_the_flink_type_in_any_case_and_spacing(flink, dbt):
+    assert canonical_type(flink) == canonical_type(dbt)
 
 
 @pytest.mark.parametrize(
@@ -404,12 +455,13 @@ def test_type_normalisation_equivalents(flink, dbt):
     [
         ("BIGINT", "INT"),
         ("DECIMAL(12, 2)", "DECIMAL(10, 2)"),
+        ("TIMESTAMP(3)", "TIMESTAMP"),
         ("TIMESTAMP(3)", "DATE"),
-        ("STRING", "BIGINT"),
+        ("STRING", "VARCHAR"),
     ],
 )
-def test_type_normalisation_differences(flink, dbt):
-    assert normalize_type(flink) != normalize_type(dbt)
+def test_a_dbt_data_type_of_another_type_or_precision_differs(flink, dbt):
+    assert canonical_type(flink) != canonical_type(dbt)
 
 
 # --- CLI: jobs.py lint ------------------------------------------------------------------------

@@ -8,7 +8,9 @@ SELECT event_id, user_id, event_at, DATE_FORMAT(event_at, 'yyyy-MM-dd') AS dt
 FROM parsed_events;
 -- a regular GROUP BY emits an update per event: a filesystem sink cannot take it
 INSERT INTO user_event_counts
-SELECT user_id, COUNT(*) AS event_count, MAX(DATE_FORMAT(event_at, 'yyyy-MM-dd')) AS dt
+SELECT
+  user_id, COUNT(*) AS event_count, MAX(event_at) AS last_event_at,
+  MAX(DATE_FORMAT(event_at, 'yyyy-MM-dd')) AS dt
 FROM parsed_events
 GROUP BY user_id;
 END;

@@ -2,6 +2,7 @@
 CREATE TABLE user_event_counts (
   user_id STRING,
   event_count BIGINT,
+  last_event_at TIMESTAMP(3),
   dt STRING
 ) PARTITIONED BY (dt) WITH (
   'connector' = 'filesystem',
