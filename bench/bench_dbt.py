@@ -1,6 +1,8 @@
 """Benchmark the dbt marts: write N synthetic silver events (plus order items, bronze, quarantine,
-late and gold tables consistent with them) straight to a Parquet lake in the layout of
-docs/lake.md, then time a full-refresh `dbt build` over it (and an incremental re-run).
+late and gold tables consistent with them) straight to a Parquet lake, then time a full-refresh
+`dbt build` over it (and an incremental re-run). Every lake table is written with the folder,
+columns, types and `dt` partition of its Flink DDL (pipeline.lake_schema); the queries here only
+compute the values.
 
     python bench/bench_dbt.py --events 1000000 --events 10000000
 
@@ -24,8 +26,13 @@ from pathlib import Path
 import duckdb
 
 REPO = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO))
+
+from generator.contract import REASONS  # noqa: E402
+from pipeline import lake_schema  # noqa: E402
+from stack.config import load_config  # noqa: E402
+
 DBT_PROJECT = REPO / "dbt_project"
-QUARANTINE_REASONS = ("invalid_json", "missing_user_id", "invalid_price", "unknown_event_type")
 
 SILVER_EVENTS_SQL = """
 create or replace table silver_events as
@@ -255,24 +262,50 @@ GOLD_SQL = {
         inner join silver_events_complete as purchases
             on order_items.event_id = purchases.event_id
         group by all""",
+    "gold/bot_suspects": """
+        select time_bucket(interval 1 minute, event_at) as window_start,
+            window_start + interval 1 minute as window_end, user_id,
+            count(*) as event_count
+        from silver_events_complete group by all
+        having count(*) > {bot_events_per_minute}""",
     "gold/product_conversion_per_window": """
         select time_bucket(interval 1 minute, event_at) as window_start,
             window_start + interval 1 minute as window_end, product_id,
             count(*) filter (where event_type = 'product_view') as view_count,
             count(*) filter (where event_type = 'add_to_cart') as cart_count,
-            cast(0 as bigint) as purchase_count, cast(null as double) as conversion_rate
+            cast(0 as bigint) as purchase_count, cast(null as double) as conversion_rate,
+            false as is_high_interest_low_conversion
         from silver_events_complete where product_id is not null group by all""",
 }
 
-# Lake table -> (query, the column whose UTC date is the dt= partition).
-LAKE_TABLES = {
-    "bronze/events": ("select * from bronze_events", "ingested_at"),
-    "silver/events": ("select * from silver_events_complete", "event_at"),
-    "silver/order_items": ("select * from order_items", "event_at"),
-    "quarantine/events": ("select * from quarantine_events", "ingested_at"),
-    "late/events": ("select * from late_events", "ingested_at"),
-    **{table: (query, "window_start") for table, query in GOLD_SQL.items()},
+# Lake folder -> the query computing its rows; the columns written, their types and dt are the
+# DDL's (lake_schema), so a column the DDL has and the query lacks stops the benchmark.
+LAKE_QUERIES = {
+    "bronze/events": "select * from bronze_events",
+    "silver/events": "select * from silver_events_complete",
+    "silver/order_items": "select * from order_items",
+    "quarantine/events": "select * from quarantine_events",
+    "late/events": "select * from late_events",
+    **{
+        folder: query.format(bot_events_per_minute=load_config().bot_events_per_minute)
+        for folder, query in GOLD_SQL.items()
+    },
 }
+
+
+def lake_select(table: lake_schema.LakeTable, query: str) -> str:
+    """The rows of ``query`` as ``table`` stores them: its columns in DDL order, each cast to the
+    DuckDB type of its Flink type, and ``dt`` the UTC date of the column its INSERT names."""
+    (partition,) = table.partition_columns
+    columns = ", ".join(
+        f'cast("{column.name}" as {column.duckdb_type}) as "{column.name}"'
+        for column in table.stored_columns
+    )
+    source = lake_schema.partition_source(table)
+    return (
+        f'select {columns}, strftime(cast("{source}" as date), \'%Y-%m-%d\') as "{partition}" '
+        f"from ({query})"
+    )
 
 
 def write_lake(lake: Path, events: int, days: int, first_day: str = "2024-03-01") -> None:
@@ -282,8 +315,8 @@ def write_lake(lake: Path, events: int, days: int, first_day: str = "2024-03-01"
         "days": days,
         "first_day": first_day,
         "users": max(events // 50, 1),
-        "reasons": "[" + ", ".join(f"'{reason}'" for reason in QUARANTINE_REASONS) + "]",
-        "reason_count": len(QUARANTINE_REASONS),
+        "reasons": "[" + ", ".join(f"'{reason}'" for reason in REASONS) + "]",
+        "reason_count": len(REASONS),
     }
     con = duckdb.connect()
     con.execute("set TimeZone = 'UTC'; set preserve_insertion_order = false")
@@ -296,20 +329,29 @@ def write_lake(lake: Path, events: int, days: int, first_day: str = "2024-03-01"
         BRONZE_SQL,
     ):
         con.execute(sql.format(**params))
-    for table, (query, partition_column) in LAKE_TABLES.items():
-        scratch = lake / ".scratch" / table
+    tables = lake_schema.by_folder()
+    unknown = sorted(set(LAKE_QUERIES) - set(tables))
+    if unknown:
+        sys.exit(f"bench_dbt has queries for {unknown}, which are not lake tables of the DDL")
+    missing = sorted(set(tables) - set(LAKE_QUERIES))
+    if missing:
+        print(f"no rows generated for {missing} (dbt reads them as empty)", flush=True)
+    for folder, table in tables.items():
+        if folder not in LAKE_QUERIES:
+            continue
+        scratch = lake / ".scratch" / folder
         scratch.parent.mkdir(parents=True, exist_ok=True)
+        (partition,) = table.partition_columns
         con.execute(
             f"""
-            copy (
-                select *, strftime(cast({partition_column} as date), '%Y-%m-%d') as dt
-                from ({query})
-            ) to '{scratch}' (format parquet, partition_by (dt), filename_pattern 'part-{{uuid}}')
+            copy ({lake_select(table, LAKE_QUERIES[folder])})
+            to '{scratch}' (format parquet, partition_by ("{partition}"),
+                filename_pattern 'part-{{uuid}}')
             """
         )
-        for produced in scratch.glob("dt=*/*.parquet"):
+        for produced in scratch.glob(f"{partition}=*/*.parquet"):
             # Flink names finished files part-<uuid>-<n>, without an extension.
-            target = lake / table / produced.parent.name / f"part-{uuid.uuid4()}-0"
+            target = lake / folder / produced.parent.name / f"part-{uuid.uuid4()}-0"
             target.parent.mkdir(parents=True, exist_ok=True)
             produced.rename(target)
     shutil.rmtree(lake / ".scratch")
