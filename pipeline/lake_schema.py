@@ -14,7 +14,7 @@ from __future__ import annotations
 from functools import cache
 from pathlib import Path
 
-from sqlcheck.catalog import build_catalog, parse_all
+from sqlcheck.catalog import Catalog, build_catalog, parse_all
 from sqlcheck.lake import (
     LAKE_ROOT_PLACEHOLDER,
     Column,
@@ -28,7 +28,7 @@ from sqlcheck.lake import LakeContractError as LakeSchemaError
 from sqlcheck.lake import inserts as _inserts
 from sqlcheck.lake import lake_tables as _lake_tables
 from sqlcheck.lake import partition_source as _partition_source
-from sqlcheck.project import load_project
+from sqlcheck.project import JOBS, load_project
 from stack.config import REPO_ROOT, load_config
 
 SQL_DIR = REPO_ROOT / "flink_sql"
@@ -51,12 +51,16 @@ __all__ = [
 
 
 @cache
-def _catalog(sql_dir: Path):
-    """The parsed project; raises LakeSchemaError with the findings of the files that do not
-    load or parse (placeholders are rendered with the configured values, which the contract
-    does not depend on: the lake folder is read as written)."""
+def _catalog(sql_dir: Path) -> Catalog:
+    """The parsed project; raises LakeSchemaError with the findings of the tables/ and jobs/
+    files that do not load or parse (what views say is not part of the contract). Placeholders
+    are rendered with the configured values, which the contract does not depend on: the lake
+    folder is read as written."""
     project = load_project(Path(sql_dir), load_config().sql_params("lake"))
-    problems = list(project.problems) + parse_all(project)
+    stated_in = {file.display for file in project.files if file.folder in ("tables", JOBS)}
+    problems = [
+        finding for finding in [*project.problems, *parse_all(project)] if finding.path in stated_in
+    ]
     if problems:
         raise LakeSchemaError.of(problems)
     return build_catalog(project)

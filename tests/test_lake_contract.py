@@ -477,3 +477,26 @@ def test_a_lake_path_outside_the_lake_root_is_an_error(tmp_path):
         LakeSchemaError, match=re.escape(f"{path}:2:33 FL006 lake table clicks has 'path'")
     ):
         lake_schema.lake_tables(tmp_path)
+
+
+def test_a_table_that_does_not_parse_is_an_error_and_a_broken_view_is_not_the_contracts(tmp_path):
+    write_ddl(
+        tmp_path,
+        "clicks",
+        "create table clicks (at timestamp(3), dt string) partitioned by (dt) with (\n"
+        "    'connector' = 'filesystem', 'path' = '${lake_root}/clicks'\n);\n",
+    )
+    view = tmp_path / "views" / "broken.sql"
+    view.parent.mkdir()
+    view.write_text("create view broken as select from from;\n", encoding="utf-8")
+    assert list(lake_schema.lake_tables(tmp_path)) == ["clicks"]
+
+    other = tmp_path / "other"
+    path = write_ddl(
+        other,
+        "clicks",
+        "create table clicks (\n    at timestamp(3),\n    dt strin g\n)"
+        " with ('connector' = 'filesystem');\n",
+    )
+    with pytest.raises(LakeSchemaError, match=re.escape(f"{path}:3:14 FL001 ")):
+        lake_schema.lake_tables(other)
