@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 
+from sqlcheck.catalog import build_catalog
 from sqlcheck.findings import Finding
 from sqlcheck.lint import lint_project
 from sqlcheck.project import Project, SqlError, job_names, load_project
@@ -300,3 +301,19 @@ def test_an_unknown_job_names_the_file_it_expected(tmp_path):
     project = project_of(tmp_path, {"jobs/j.sql": CASE_JOB})
     with pytest.raises(SqlError, match=r"no job 'k': expected .*jobs/k\.sql \(jobs: j\)"):
         project.job("k")
+
+
+def test_the_catalog_has_partition_keys_and_options_as_written(tmp_path):
+    sink = (
+        "-- A lake table.\ncreate table lake (a string, dt string) partitioned by (dt) with (\n"
+        "    'connector' = 'filesystem', 'path' = '${root}/lake/a', 'x' = 'it''s'\n);\n"
+    )
+    project = project_of(tmp_path, {"tables/lake.sql": sink}, {**PARAMS, "root": "/data"})
+    table = build_catalog(project).tables["lake"]
+    assert table.partition_keys == ["dt"]
+    assert [(o.key, o.value, o.source, o.templated) for o in table.options.values()] == [
+        ("connector", "filesystem", "filesystem", False),
+        ("path", "/data/lake/a", "${root}/lake/a", True),
+        ("x", "it's", "it's", False),
+    ]
+    assert build_catalog(project).tables["src"].partition_keys == []
