@@ -18,6 +18,7 @@ Prints figures; asserts nothing.
 from __future__ import annotations
 
 import os
+import resource
 import shutil
 import subprocess
 import sys
@@ -79,7 +80,11 @@ def main() -> None:
             text=True,
         )
         elapsed = time.monotonic() - started
-        print(f"unchanged deploy (python jobs.py deploy): {elapsed:6.1f} s  (target <= 3 s)")
+        usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+        print(
+            f"unchanged deploy (python jobs.py deploy): {elapsed:6.1f} s  (target <= 3 s), "
+            f"{usage.ru_utime + usage.ru_stime:.1f} CPU-s, load {os.getloadavg()[0]:.0f}"
+        )
         if done.returncode != 0:
             print(done.stdout + done.stderr)
 
