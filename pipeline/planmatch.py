@@ -313,8 +313,3 @@ def renumber(plan: dict, mapping: dict[int, int]) -> dict:
 def first_ids(plan: dict) -> dict:
     """A first deploy: ids 1..n in plan order (the compiler's ids depend on the JVM's history)."""
     return renumber(plan, {n["id"]: i for i, n in enumerate(plan["nodes"], start=1)})
-
-
-def uids(plan: dict) -> list[str]:
-    """The uid prefixes of the plan's stateful operators, as `<id>_<kind>`; for messages."""
-    return [f"{n['id']}_{kind(n)}" for n in plan["nodes"] if is_stateful(n)]
