@@ -197,49 +197,122 @@ def high_interest_low_conversion(
 
 # --- data quality -------------------------------------------------------------------------------
 
+# What the stream counted per minute (quality/record_outcomes_per_minute); the live panel reads
+# only the files written within this much more than the minutes it shows, so its cost does not
+# grow with the lake.
+RECORD_OUTCOMES = "quality_record_outcomes_per_minute"
+RECENT_FILES_SLACK_MINUTES = 5
+
+
+def recent_files(lake_root: str | Path, table: str, minutes: int) -> list[Path]:
+    """The committed files of a lake table written within `minutes` (+ slack) of its newest
+    one, from its two newest `dt=` partitions: a bounded read, however large the table."""
+    folder = Path(lake_root, lake.TABLES[table])
+    partitions = sorted(folder.glob("dt=*"))[-2:]
+    files = [(path.stat().st_mtime, path) for part in partitions for path in part.glob("part-*")]
+    if not files:
+        return []
+    newest = max(modified for modified, _ in files)
+    since = newest - (minutes + RECENT_FILES_SLACK_MINUTES) * 60
+    return sorted(path for modified, path in files if modified >= since)
+
 
 @dataclass(frozen=True)
-class DataQuality:
-    """The whole lake's accounting identity bronze = silver + quarantine + late + duplicates,
-    record by record (pipeline.lake.accounting, the same check the Airflow DAG runs)."""
+class RecordOutcomes:
+    """Records read per minute of Kafka timestamps over the newest minutes the stream counted,
+    and what became of them. Duplicates are the records that are neither silver, quarantined
+    nor late (bronze = silver + quarantine + late + duplicates); a minute where fewer records
+    came in than went out (negative duplicates) breaks the identity. The daily DAG checks the
+    same identity record by record over the lake (pipeline.lake.accounting)."""
 
-    bronze_count: int
-    silver_count: int
-    quarantine_count: int
-    late_count: int
-    # Bronze records that are in no other table but carry the event_id of a silver event.
-    duplicate_count: int
-    # Bronze records nothing explains, and silver/quarantine/late rows with no bronze record.
-    # Non-zero for a moment while the bronze and silver jobs commit on different checkpoints.
-    unaccounted_count: int = 0
-    rows_without_bronze_count: int = 0
+    # window_start, bronze_count, silver_count, quarantine_count, late_count, duplicate_count
+    per_minute: pd.DataFrame
+    # reason, record_count over the same minutes
+    quarantine_by_reason: pd.DataFrame
+
+    def total(self, column: str) -> int:
+        return int(self.per_minute[column].sum()) if not self.per_minute.empty else 0
+
+    @property
+    def broken_minute_count(self) -> int:
+        return int((self.per_minute["duplicate_count"] < 0).sum())
 
     @property
     def is_balanced(self) -> bool:
-        return self.unaccounted_count == 0 and self.rows_without_bronze_count == 0
+        return self.broken_minute_count == 0
 
 
-def data_quality(lake_root: str | Path) -> DataQuality:
-    days = lake.accounting(lake_root)
-    return DataQuality(
-        bronze_count=sum(day.bronze_record_count for day in days),
-        silver_count=sum(day.silver_event_count for day in days),
-        quarantine_count=sum(day.quarantined_record_count for day in days),
-        late_count=sum(day.late_event_count for day in days),
-        duplicate_count=sum(day.duplicate_record_count for day in days),
-        unaccounted_count=sum(day.unaccounted_record_count for day in days),
-        rows_without_bronze_count=sum(day.rows_without_bronze_count for day in days),
-    )
+OUTCOME_COLUMNS = [
+    "window_start",
+    "bronze_count",
+    "silver_count",
+    "quarantine_count",
+    "late_count",
+    "duplicate_count",
+]
 
 
-def quarantine_by_reason(connection: duckdb.DuckDBPyConnection) -> pd.DataFrame:
-    return _frame(
-        connection,
-        "quarantine_events",
-        "select reason, count(*) as record_count from quarantine_events "
-        "group by reason order by record_count desc, reason",
-        ["reason", "record_count"],
-    )
+def record_outcomes(lake_root: str | Path, minutes: int = RECENT_WINDOWS) -> RecordOutcomes:
+    """The newest `minutes` minutes of quality/record_outcomes_per_minute (a minute's counts
+    may be spread over several rows: summed here)."""
+    files = recent_files(lake_root, RECORD_OUTCOMES, minutes)
+    if not files:
+        return RecordOutcomes(
+            pd.DataFrame(columns=OUTCOME_COLUMNS), pd.DataFrame(columns=["reason", "record_count"])
+        )
+    connection = duckdb.connect()
+    try:
+        connection.execute("set TimeZone = 'UTC'")
+        connection.read_parquet([str(path) for path in files], hive_partitioning=True).select(
+            "window_start, outcome, reason, record_count"
+        ).create_view("outcomes")
+        connection.execute(
+            f"""
+            create view recent as
+            select * from outcomes
+            where window_start in (
+                select distinct window_start from outcomes order by window_start desc
+                limit {int(minutes)}
+            )
+            """
+        )
+        per_minute = connection.sql(
+            """
+            with
+
+            counted as (
+                select
+                    window_start,
+                    coalesce(sum(record_count) filter (where outcome = 'bronze'), 0)
+                        as bronze_count,
+                    coalesce(sum(record_count) filter (where outcome = 'silver'), 0)
+                        as silver_count,
+                    coalesce(sum(record_count) filter (where outcome = 'quarantine'), 0)
+                        as quarantine_count,
+                    coalesce(sum(record_count) filter (where outcome = 'late'), 0) as late_count
+                from recent
+                group by window_start
+            )
+
+            select
+                window_start,
+                bronze_count::bigint as bronze_count,
+                silver_count::bigint as silver_count,
+                quarantine_count::bigint as quarantine_count,
+                late_count::bigint as late_count,
+                (bronze_count - silver_count - quarantine_count - late_count)::bigint
+                    as duplicate_count
+            from counted
+            order by window_start
+            """
+        ).df()
+        reasons = connection.sql(
+            "select reason, sum(record_count)::bigint as record_count from recent "
+            "where outcome = 'quarantine' group by reason order by record_count desc, reason"
+        ).df()
+    finally:
+        connection.close()
+    return RecordOutcomes(per_minute, reasons)
 
 
 # --- dbt marts ----------------------------------------------------------------------------------

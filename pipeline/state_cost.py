@@ -13,7 +13,7 @@ from stack.config import Config
 # RocksDB (the default state_backend): the deduplication operator's share of a full checkpoint
 # divided by the ids it held, measured as docs/operations.md describes. The heap (hashmap) keeps
 # Java objects per id, several times this, and snapshots all of it every checkpoint.
-DEDUP_BYTES_PER_ID = 40
+DEDUP_BYTES_PER_ID = 46
 
 _UNITS_S = {
     "ms": 0.001,

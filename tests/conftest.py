@@ -20,8 +20,9 @@ from stack import kafka
 from stack.config import ENV_PREFIX, Config, load_config
 from stack.processes import free_ports
 
-# Sizing may come from the user's shell (e.g. a smaller TaskManager on a busy machine).
-_INHERITED = {"JARS_DIR", "TASKMANAGER_MEMORY", "JOBMANAGER_MEMORY", "KAFKA_HEAP"}
+# Sizing may come from the user's shell (e.g. a smaller TaskManager on a busy machine), and the
+# state backend (CLICKSTREAM_STATE_BACKEND=hashmap to compare the fault tests with the heap).
+_INHERITED = {"JARS_DIR", "TASKMANAGER_MEMORY", "JOBMANAGER_MEMORY", "KAFKA_HEAP", "STATE_BACKEND"}
 _PRIVATE_PORTS = (
     "kafka_port",
     "kafka_controller_port",

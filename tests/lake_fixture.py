@@ -292,6 +292,7 @@ def write_lake(
     - bronze/events: one record per silver event, duplicate (an event re-sent at the given
       ingestion time), quarantine row and late row, so the accounting identity holds;
     - quarantine/events, late/events: the given rows;
+    - quality/record_outcomes_per_minute: what the stream counts for those records (the oracle);
     - gold/*: every gold table as the oracle recomputes it from silver, with ``config``'s window
       size and thresholds (the test session's config by default);
     - with ``inprogress_garbage``, a hidden ``.part-*.inprogress`` file in silver/events and in the
@@ -310,6 +311,11 @@ def write_lake(
     write_table(root, "silver/order_items", order_items)
     write_table(root, "quarantine/events", quarantine)
     write_table(root, "late/events", late_events)
+    write_table(
+        root,
+        "quality/record_outcomes_per_minute",
+        oracle.record_outcomes_per_minute(bronze, events, quarantine, late_events),
+    )
     tables = lake_schema.lake_tables()
     for table, rows in oracle.expected_gold(events, order_items, config).items():
         write_table(root, tables[table].folder, rows)

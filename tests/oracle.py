@@ -327,3 +327,41 @@ def _event_id(raw_payload: str | None) -> str | None:
     except ValueError:
         return None
     return payload.get("event_id") if isinstance(payload, dict) else None
+
+
+# --- record outcomes per minute ------------------------------------------------------------------
+
+
+def record_outcomes_per_minute(
+    bronze: Sequence[Mapping[str, Any]],
+    silver: Sequence[Mapping[str, Any]],
+    quarantine: Sequence[Mapping[str, Any]],
+    late: Sequence[Mapping[str, Any]],
+) -> list[Row]:
+    """quality/record_outcomes_per_minute as docs/lake.md specifies it, one row per minute of
+    Kafka timestamps, outcome and reason: every bronze record counts as ``bronze`` and, found by
+    its Kafka coordinates, as ``quarantine`` (with its reason), ``late`` or ``silver``; a
+    duplicate is none of these."""
+    outcome_of: dict[tuple[int, int], tuple[str, str | None]] = {}
+    for rows, outcome in ((silver, "silver"), (late, "late")):
+        for row in rows:
+            outcome_of[row["kafka_partition"], row["kafka_offset"]] = (outcome, None)
+    for row in quarantine:
+        outcome_of[row["kafka_partition"], row["kafka_offset"]] = ("quarantine", row["reason"])
+    counts: Counter[tuple[datetime, str, str | None]] = Counter()
+    for record in bronze:
+        minute = record["kafka_timestamp"].replace(second=0, microsecond=0)
+        counts[minute, "bronze", None] += 1
+        found = outcome_of.get((record["kafka_partition"], record["kafka_offset"]))
+        if found is not None:
+            counts[minute, *found] += 1
+    return [
+        {
+            "window_start": minute,
+            "window_end": minute + timedelta(minutes=1),
+            "outcome": outcome,
+            "reason": reason,
+            "record_count": count,
+        }
+        for (minute, outcome, reason), count in sorted(counts.items(), key=str)
+    ]

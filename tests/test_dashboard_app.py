@@ -4,9 +4,11 @@ tests/integration/test_dashboard_health.py; the real browser test is test_dashbo
 
 from __future__ import annotations
 
+from datetime import datetime, timedelta
 from pathlib import Path
 
 import pytest
+from lake_fixture import write_table
 from streamlit.testing.v1 import AppTest
 
 APP = Path(__file__).resolve().parent.parent / "dashboard" / "app.py"
@@ -31,6 +33,26 @@ def test_no_stack_and_an_empty_lake_show_empty_states(empty_lake):
     assert "Stack not running" in messages
     assert "No committed files in `gold/events_per_minute` yet" in messages
     assert "No dbt warehouse at" in messages
+    assert "No committed files in `quality/record_outcomes_per_minute` yet" in messages
+    assert "Nothing quarantined in these minutes." in messages
     assert not app.error
+    assert not [metric for metric in app.metric if metric.label == "Accounting identity"]
+
+
+def test_the_quality_panel_says_when_more_records_came_out_than_went_in(empty_lake):
+    at = datetime(2024, 3, 1, 12, 0)
+    write_table(
+        empty_lake,
+        "quality/record_outcomes_per_minute",
+        [
+            {"window_start": at, "window_end": at + timedelta(minutes=1), "outcome": outcome,
+             "reason": None, "record_count": count}
+            for outcome, count in (("bronze", 10), ("silver", 9), ("late", 2))
+        ],
+    )  # fmt: skip
+    app = run_app()
     identity = next(metric for metric in app.metric if metric.label == "Accounting identity")
-    assert identity.value == "holds"
+    assert identity.value == "broken in 1 min"
+    duplicates = next(metric for metric in app.metric if metric.label == "Duplicates removed")
+    assert duplicates.value == "-1"
+    assert any("more records came out than were read" in warning.value for warning in app.warning)

@@ -15,7 +15,6 @@ from lake_fixture import (
     hand_checked_anomalies,
     small_hand_checked_lake,
     write_inprogress_garbage,
-    write_table,
 )
 
 from dashboard import queries
@@ -93,33 +92,22 @@ def test_anomalies_are_the_bot_and_the_product_nobody_buys(lake, expected, confi
     assert list(products["purchase_count"]) == [0]
 
 
-def test_data_quality_counts_duplicates_and_the_identity_holds(lake, lake_root, expected):
-    quality = queries.data_quality(lake_root)
-    assert quality == queries.DataQuality(
-        bronze_count=expected.bronze_count,
-        silver_count=expected.silver_count,
-        quarantine_count=expected.quarantine_count,
-        late_count=expected.late_count,
-        duplicate_count=expected.duplicate_count,
-    )
-    assert (quality.duplicate_count, quality.late_count) == (2, 1)
-    assert quality.is_balanced
-    reasons = queries.quarantine_by_reason(lake)
+def test_data_quality_shows_the_newest_minutes_the_stream_counted(lake_root, expected):
+    outcomes = queries.record_outcomes(lake_root)
+    totals = {
+        name: outcomes.total(name)
+        for name in ("bronze_count", "silver_count", "quarantine_count", "late_count")
+    }
+    assert totals == {
+        "bronze_count": expected.bronze_count,
+        "silver_count": expected.silver_count,
+        "quarantine_count": expected.quarantine_count,
+        "late_count": expected.late_count,
+    }
+    assert outcomes.total("duplicate_count") == expected.duplicate_count
+    assert outcomes.is_balanced
+    reasons = outcomes.quarantine_by_reason
     assert as_dict(reasons, "reason", "record_count") == expected.quarantine_by_reason
-
-
-def test_a_bronze_record_nobody_explains_breaks_the_identity(tmp_path):
-    root = tmp_path / "lake"
-    small_hand_checked_lake(root)
-    write_table(
-        root,
-        "bronze/events",
-        [{"raw_payload": '{"event_id": "lost"}', "kafka_partition": 0, "kafka_offset": 999,
-          "ingested_at": f"{DAY_2} 18:00:00"}],
-    )  # fmt: skip
-    quality = queries.data_quality(root)
-    assert quality.unaccounted_count == 1
-    assert not quality.is_balanced
 
 
 @pytest.mark.parametrize("has_garbage", [False, True], ids=["no-lake", "only-inprogress-files"])
@@ -139,13 +127,13 @@ def test_a_lake_without_committed_files_reads_as_empty(tmp_path, has_garbage):
         queries.purchases_by_device(lake),
         queries.bot_suspects(lake),
         queries.high_interest_low_conversion(lake),
-        queries.quarantine_by_reason(lake),
+        queries.record_outcomes(root).per_minute,
+        queries.record_outcomes(root).quarantine_by_reason,
     ):
         assert frame.empty
         assert len(frame.columns) >= 2
     assert queries.revenue_totals(lake) == queries.RevenueTotals(0, 0, Decimal("0.00"))
-    assert queries.data_quality(root) == queries.DataQuality(0, 0, 0, 0, 0)
-    assert queries.data_quality(root).is_balanced
+    assert queries.record_outcomes(root).is_balanced
 
 
 def test_a_missing_warehouse_is_none_and_missing_marts_are_empty(tmp_path):

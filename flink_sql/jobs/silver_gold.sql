@@ -2,7 +2,8 @@
 -- One job, so the expensive parse and deduplication run once for silver and every gold table.
 set 'pipeline.name' = '${deployment}: silver + gold';
 set 'table.local-time-zone' = 'UTC';
--- Bounds the deduplication state: an event_id is remembered this long after it was last seen.
+-- Bounds the deduplication state: an event_id is remembered this long after its first arrival
+-- (rate x this many ids at steady state: docs/operations.md, "State").
 set 'table.exec.state.ttl' = '${dedup_state_ttl}';
 -- Plan each shared view once: without it every sink gets its own copy of parse and dedup.
 set 'table.optimizer.reuse-optimize-block-with-digest-enabled' = 'true';
@@ -207,5 +208,18 @@ select
     is_high_interest_low_conversion,
     cast(cast(window_start as date) as string) as dt
 from high_interest_products;
+
+-- Records read per minute and what became of them: the live data-quality panel.
+insert into quality_record_outcomes_per_minute (
+    window_start, window_end, outcome, reason, record_count, dt
+)
+select
+    window_start,
+    window_end,
+    outcome,
+    reason,
+    record_count,
+    cast(cast(window_start as date) as string) as dt
+from record_outcomes_per_minute;
 
 end;

@@ -49,10 +49,14 @@ def test_health_panel_shows_the_running_job_and_the_missing_one(
         app = AppTest.from_file(str(APP), default_timeout=60).run()
         assert not app.exception, app.exception
         assert "silver_gold: job is NOT_DEPLOYED" in [error.value for error in app.error]
-        jobs = app.table[-1].value
+        jobs = next(table.value for table in app.table if table.value.index.name == "job")
         assert jobs.loc["bronze", "state"] == "RUNNING"
         assert jobs.loc["bronze", "kafka lag"] == "0"
         assert jobs.loc["bronze", "checkpoint age"].endswith(" s")
         assert jobs.loc["silver_gold", "state"] == "NOT_DEPLOYED"
+        taskmanagers = next(
+            table.value for table in app.table if table.value.index.name == "taskmanager"
+        )
+        assert taskmanagers.iloc[0]["heap"].endswith(" MB")
     finally:
         deploy.cancel(config, job_id)

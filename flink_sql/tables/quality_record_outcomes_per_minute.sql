@@ -1,0 +1,16 @@
+-- Data quality: records read per minute and what became of them (bronze, quarantine by reason,
+-- late, silver; duplicates are bronze minus the rest), written by the stream. Not gold: it counts
+-- records, not silver events. Rows of one minute add up.
+create table quality_record_outcomes_per_minute (
+    window_start timestamp(3),
+    window_end timestamp(3),
+    outcome string,
+    reason string,
+    record_count bigint,
+    dt string
+) partitioned by (dt) with (
+    'connector' = 'filesystem',
+    'path' = '${lake_root}/quality/record_outcomes_per_minute',
+    'format' = 'parquet',
+    'sink.partition-commit.policy.kind' = 'success-file'
+);
