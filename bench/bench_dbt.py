@@ -273,8 +273,7 @@ GOLD_SQL = {
             window_start + interval 1 minute as window_end, product_id,
             count(*) filter (where event_type = 'product_view') as view_count,
             count(*) filter (where event_type = 'add_to_cart') as cart_count,
-            cast(0 as bigint) as purchase_count, cast(null as double) as conversion_rate,
-            false as is_high_interest_low_conversion
+            cast(0 as bigint) as purchase_count, cast(null as double) as conversion_rate
         from silver_events_complete where product_id is not null group by all""",
 }
 

@@ -8,7 +8,7 @@ from datetime import UTC, datetime, timedelta
 
 import stack
 from generator.cli import generate
-from pipeline import deploy, lake
+from pipeline import lake, upgrade
 from sqlcheck.project import job_names
 from stack import dashboard
 from stack.config import Config
@@ -28,10 +28,10 @@ def run(config: Config, log=print) -> None:
     log(f"    Flink web UI: {config.rest_url}")
     log(f"    Dashboard:    {config.dashboard_url}")
 
-    log("==> 2/4 deploying flink_sql/jobs")
-    for job in job_names(config.sql_dir):
-        job_id, started = deploy.submit(config, job)
-        log(f"    {job}: {'submitted' if started else 'already running'} ({job_id})")
+    log(
+        "==> 2/4 deploying flink_sql/jobs (recorded versions: `jobs.py plan` / `deploy` upgrade them)"
+    )
+    upgrade.deploy_jobs(config, job_names(config.sql_dir), log=lambda line: log(f"    {line}"))
 
     log(f"==> 3/4 simulating {DEMO_EVENTS:,} shop events into {config.kafka_topic}")
     span = timedelta(seconds=DEMO_EVENTS / DEMO_SIM_RATE)

@@ -66,10 +66,10 @@ class Config:
     lake_root: str = str(REPO_ROOT / "lake")
     # Pipeline semantics, rendered into flink_sql/ as ${name} placeholders; those in DBT_VARS are
     # also the dbt project's vars of the same name.
-    watermark_delay_seconds: int = 5
-    max_future_minutes: int = 60
     # The watermark trails the newest event_at by this much; which events are late is stated
     # once, in docs/events.md ("On time, late or duplicate").
+    watermark_delay_seconds: int = 5
+    max_future_minutes: int = 60
     # How long an event_id is remembered after its first arrival: a copy re-sent later passes as
     # a new event. The state is rate x this many ids (pipeline/state_cost.py, docs/operations.md).
     dedup_state_ttl: str = "1 h"
