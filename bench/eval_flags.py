@@ -257,6 +257,11 @@ def _minutes(value: timedelta | None) -> str:
     return "   never" if value is None else f"{value.total_seconds() / 60:6.1f} m"
 
 
+def _some(ids: set[str], shown: int = 8) -> str:
+    listed = ", ".join(sorted(ids)[:shown])
+    return f"[{listed}{f', ... {len(ids) - shown} more' if len(ids) > shown else ''}]"
+
+
 def report(results: list[Result], config: Config) -> None:
     print(
         f"rule: sliding {config.hilc_window_minutes} min windows every "
@@ -283,8 +288,8 @@ def report(results: list[Result], config: Config) -> None:
         )
         if products.false_positives or products.missed:
             print(
-                f"{'':>10} false positives {sorted(products.false_positives)} "
-                f"({result.false_positive_windows} windows), missed {sorted(products.missed)}"
+                f"{'':>10} false positives {_some(products.false_positives)} "
+                f"({result.false_positive_windows} windows), missed {_some(products.missed)}"
             )
     for name, pick in (("HILC", lambda r: r.products), ("bots", lambda r: r.bots)):
         scores = [pick(result) for result in results]

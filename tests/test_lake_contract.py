@@ -132,7 +132,7 @@ def staging_differences(tables: dict[str, LakeTable], staging_dir: Path) -> list
     return problems
 
 
-_HEADING = re.compile(r"^## (\S+)\s*$", re.MULTILINE)
+_HEADING = re.compile(r"^## (.+?)\s*$", re.MULTILINE)  # every section ends at the next heading
 _ROW = re.compile(r"^\| *`?(\w+)`? *\| *([^|]*?) *\|(.*)\|\s*$")
 
 
