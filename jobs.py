@@ -142,6 +142,9 @@ def status(
 DBT_SOURCES = (
     Path(__file__).resolve().parent / "dbt_project" / "models" / "staging" / "__sources.yml"
 )
+# The SQL the dbt project beside it reads the lake of: its sources are checked against this
+# project only, not against another sql_dir (a copy under test, a user's own project).
+DBT_SQL_DIR = Path(__file__).resolve().parent / "flink_sql"
 
 
 def _lint(config, paths: list[Path]) -> bool:
@@ -150,7 +153,7 @@ def _lint(config, paths: list[Path]) -> bool:
         paths,
         params=config.sql_params("lint"),
         dbt_sources_yml=DBT_SOURCES if DBT_SOURCES.exists() else None,
-        dbt_sql_dir=config.sql_dir,
+        dbt_sql_dir=DBT_SQL_DIR,
     )
     if findings:
         typer.echo(format_findings(findings), err=True)
