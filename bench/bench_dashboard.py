@@ -79,8 +79,8 @@ def main(argv: list[str] | None = None) -> int:
     print(f"lake {args.lake}: {files:,} files, {size / 1e6:,.1f} MB")
     runs = [refresh_timings(args.lake) for _ in range(args.repeat)]
     for panel in runs[0]:
-        print(f"  {panel:<14} {min(run[panel] for run in runs):8.3f} s")
-    print(f"  {'one refresh':<14} {min(sum(run.values()) for run in runs):8.3f} s")
+        print(f"  {panel:<20} {min(run[panel] for run in runs):8.3f} s")
+    print(f"  {'one refresh':<20} {min(sum(run.values()) for run in runs):8.3f} s")
     print(
         f"  {'(before) record-level accounting, the old quality panel':<14} "
         f"{record_level_accounting_s(args.lake):8.3f} s"

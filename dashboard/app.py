@@ -84,8 +84,8 @@ def revenue_panels(lake) -> None:
             no_files("gold/revenue_per_window")
         else:
             revenue, orders, windows = st.columns(3)
-            revenue.metric("Revenue, all windows", money(totals.revenue))
-            orders.metric("Orders, all windows", f"{totals.order_count:,}")
+            revenue.metric("Revenue, last hour", money(totals.revenue))
+            orders.metric("Orders, last hour", f"{totals.order_count:,}")
             windows.metric("Windows with orders", f"{totals.window_count:,}")
             st.bar_chart(queries.revenue_per_window(lake), x="window_start", y="revenue")
             by_category = queries.revenue_by_category(lake)
@@ -116,7 +116,7 @@ def anomaly_panels(lake) -> None:
         st.caption(f"Users above {config.bot_events_per_minute} events in a minute.")
         bots = queries.bot_suspects(lake)
         if bots.empty:
-            st.info("No bot suspects in the committed windows.")
+            st.info("No bot suspects in the last hour of windows.")
         else:
             st.metric("Bot suspects", f"{len(bots):,}")
             show_table(
@@ -135,7 +135,7 @@ def anomaly_panels(lake) -> None:
         )
         products = queries.high_interest_low_conversion(lake)
         if products.empty:
-            st.info("No product flagged in the committed windows.")
+            st.info("No product flagged in the last hour of windows.")
         else:
             st.metric("Flagged products", f"{len(products):,}")
             percent = "{:.2%}".format

@@ -1,7 +1,9 @@
 """What the dashboard shows, as plain functions that return data, so it is tested without a
-browser. The lake is read with DuckDB through pipeline.lake (committed `part-*` files only); a
-table with no committed files yet reads as empty. The dbt warehouse is opened read-only and may
-be missing (dbt has not run) or busy (dbt is writing it)."""
+browser. The lake is read with DuckDB (committed `part-*` files only, tables and folders from
+pipeline.lake); a table with no committed files yet reads as empty. Every panel reads only the
+files a table got in its last hour of writes (`recent_files`), so a refresh costs the same
+however large the lake grows. The dbt warehouse is opened read-only and may be missing (dbt has
+not run) or busy (dbt is writing it)."""
 
 from __future__ import annotations
 
@@ -18,10 +20,44 @@ from pipeline import lake
 RECENT_WINDOWS = 60
 
 
+# Files written within this much more than the minutes shown are read (a window's rows are
+# committed a checkpoint or two after the window closes).
+RECENT_FILES_SLACK_MINUTES = 5
+
+
+def recent_files(lake_root: str | Path, table: str, minutes: int = RECENT_WINDOWS) -> list[Path]:
+    """The committed files of a lake table written within `minutes` (+ slack) of its newest one:
+    a bounded read, however large the table. Partitions are looked at newest first, until one
+    holds no such file."""
+    folder = Path(lake_root, lake.TABLES[table])
+    since = None
+    found: list[Path] = []
+    for partition in sorted(folder.glob("dt=*"), reverse=True):
+        files = [(path.stat().st_mtime, path) for path in partition.glob("part-*")]
+        if not files:
+            continue
+        if since is None:
+            since = (
+                max(modified for modified, _ in files) - (minutes + RECENT_FILES_SLACK_MINUTES) * 60
+            )
+        recent = [path for modified, path in files if modified >= since]
+        if not recent:
+            break
+        found += recent
+    return sorted(found)
+
+
 def open_lake(lake_root: str | Path) -> duckdb.DuckDBPyConnection:
-    """One view per lake table with committed files; timestamps rendered in UTC."""
-    connection = lake.connect(lake_root)
+    """One view per gold table that has committed files, over the files of its last hour of
+    writes (`recent_files`); timestamps rendered in UTC."""
+    connection = duckdb.connect()
     connection.execute("set TimeZone = 'UTC'")
+    for table in lake.TABLES:
+        files = recent_files(lake_root, table) if table.startswith("gold_") else []
+        if files:
+            connection.read_parquet(
+                [str(path) for path in files], hive_partitioning=True
+            ).create_view(table)
     return connection
 
 
@@ -66,7 +102,7 @@ def events_per_minute(connection: duckdb.DuckDBPyConnection) -> pd.DataFrame:
 
 
 def events_by_type(connection: duckdb.DuckDBPyConnection) -> pd.DataFrame:
-    """All committed windows, one row per event type."""
+    """The last hour of windows (open_lake), one row per event type."""
     return _frame(
         connection,
         "gold_events_per_minute",
@@ -78,7 +114,7 @@ def events_by_type(connection: duckdb.DuckDBPyConnection) -> pd.DataFrame:
 
 @dataclass(frozen=True)
 class RevenueTotals:
-    """Over all committed windows."""
+    """Over the last hour of windows (open_lake)."""
 
     window_count: int
     order_count: int
@@ -117,7 +153,7 @@ def revenue_by_category_per_window(connection: duckdb.DuckDBPyConnection) -> pd.
 
 
 def revenue_by_category(connection: duckdb.DuckDBPyConnection) -> pd.DataFrame:
-    """All committed windows, one row per category, highest revenue first."""
+    """The last hour of windows, one row per category, highest revenue first."""
     return _frame(
         connection,
         "gold_revenue_by_category_per_window",
@@ -139,7 +175,7 @@ def active_users_per_window(connection: duckdb.DuckDBPyConnection) -> pd.DataFra
 
 
 def purchases_by_device(connection: duckdb.DuckDBPyConnection) -> pd.DataFrame:
-    """All committed windows, one row per device type."""
+    """The last hour of windows, one row per device type."""
     return _frame(
         connection,
         "gold_purchases_by_device_per_window",
@@ -197,24 +233,8 @@ def high_interest_low_conversion(
 
 # --- data quality -------------------------------------------------------------------------------
 
-# What the stream counted per minute (quality/record_outcomes_per_minute); the live panel reads
-# only the files written within this much more than the minutes it shows, so its cost does not
-# grow with the lake.
+# What the stream counted per minute (quality/record_outcomes_per_minute).
 RECORD_OUTCOMES = "quality_record_outcomes_per_minute"
-RECENT_FILES_SLACK_MINUTES = 5
-
-
-def recent_files(lake_root: str | Path, table: str, minutes: int) -> list[Path]:
-    """The committed files of a lake table written within `minutes` (+ slack) of its newest
-    one, from its two newest `dt=` partitions: a bounded read, however large the table."""
-    folder = Path(lake_root, lake.TABLES[table])
-    partitions = sorted(folder.glob("dt=*"))[-2:]
-    files = [(path.stat().st_mtime, path) for part in partitions for path in part.glob("part-*")]
-    if not files:
-        return []
-    newest = max(modified for modified, _ in files)
-    since = newest - (minutes + RECENT_FILES_SLACK_MINUTES) * 60
-    return sorted(path for modified, path in files if modified >= since)
 
 
 @dataclass(frozen=True)
@@ -263,12 +283,13 @@ def record_outcomes(lake_root: str | Path, minutes: int = RECENT_WINDOWS) -> Rec
     connection = duckdb.connect()
     try:
         connection.execute("set TimeZone = 'UTC'")
+        # Read the files once into memory (a few rows a minute); both queries below use them.
         connection.read_parquet([str(path) for path in files], hive_partitioning=True).select(
             "window_start, outcome, reason, record_count"
-        ).create_view("outcomes")
+        ).create("outcomes")
         connection.execute(
             f"""
-            create view recent as
+            create table recent as
             select * from outcomes
             where window_start in (
                 select distinct window_start from outcomes order by window_start desc

@@ -1,7 +1,8 @@
 """The live data-quality panel reads what the stream counted per minute
 (quality/record_outcomes_per_minute): a minute's rows add up, duplicates are what is left of
 bronze, only the newest minutes count, and only recently written files are read, so a refresh
-costs the same however large the lake grows."""
+costs the same however large the lake grows. The gold panels read their last hour of files the
+same way."""
 
 from __future__ import annotations
 
@@ -124,3 +125,29 @@ def test_no_counts_yet_is_empty_and_balanced(tmp_path):
     assert outcomes.per_minute.empty and outcomes.quarantine_by_reason.empty
     assert outcomes.total("bronze_count") == 0
     assert outcomes.is_balanced
+
+
+def test_the_gold_panels_read_only_the_last_hour_of_files(tmp_path):
+    def events(minute: datetime, count: int) -> dict:
+        return {
+            "window_start": minute,
+            "window_end": minute + timedelta(minutes=1),
+            "event_type": "page_view",
+            "event_count": count,
+        }
+
+    yesterday = write_table(tmp_path, "gold/events_per_minute", [events(MINUTE, 1_000)])
+    hour_ago = write_table(
+        tmp_path, "gold/events_per_minute", [events(MINUTE + timedelta(days=1), 30)]
+    )
+    now = write_table(
+        tmp_path, "gold/events_per_minute", [events(MINUTE + timedelta(days=1, minutes=50), 12)]
+    )
+    age(yesterday, 24 * 3600)
+    age(hour_ago, 50 * 60)
+    age(now, 0)
+    connection = queries.open_lake(tmp_path)
+    try:
+        assert dict(queries.events_by_type(connection).itertuples(index=False)) == {"page_view": 42}
+    finally:
+        connection.close()
