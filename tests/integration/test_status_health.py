@@ -60,6 +60,14 @@ def test_killed_taskmanager_turns_status_unhealthy_until_recovery(pipeline_confi
         assert {job["state"] for job in document["jobs"]} == {"RUNNING"}
         assert all(job["checkpoint_age_s"] is not None for job in document["jobs"])
         assert all(len(job["kafka_lag"]) == 3 for job in document["jobs"]), document["jobs"]
+        # The TaskManager's memory and GC; early warnings (whether a busy machine raises one,
+        # such as a slow checkpoint, is not up to this test) name their job or TaskManager.
+        (taskmanager,) = document["taskmanagers"]
+        assert 0 < taskmanager["heap_used_bytes"] <= taskmanager["heap_max_bytes"]
+        assert taskmanager["managed_total_bytes"] > 0 and taskmanager["rss_bytes"] > 0
+        names = ("bronze: ", "silver_gold: ", "taskmanager ")
+        assert all(warning.startswith(names) for warning in document["warnings"])
+        assert all(job["checkpoint_history"] for job in document["jobs"])
 
         taskmanager = flink.services(config)[1]
         os.kill(taskmanager.pid(), signal.SIGKILL)
