@@ -42,20 +42,11 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 import stack
 from bench import bench_dashboard
 from pipeline import deploy, early_warning, health, lake, state_cost
-from stack.config import ENV_PREFIX, Config, load_config
-from stack.processes import free_ports, wait_until
+from stack.config import ENV_PREFIX, Config, load_config, private_stack_environ
+from stack.processes import wait_until
 
 JOBS = ("bronze", "silver_gold")
 STATEFUL_JOB = "silver_gold"
-# Settings a soak may inherit from the shell (sizing); every other CLICKSTREAM_* is its own.
-INHERITED = {"JARS_DIR", "TASKMANAGER_MEMORY", "JOBMANAGER_MEMORY", "KAFKA_HEAP", "STATE_BACKEND"}
-PORTS = (
-    "kafka_port",
-    "kafka_controller_port",
-    "flink_rest_port",
-    "flink_rpc_port",
-    "dashboard_port",
-)
 # The state is judged over samples this long after the retention has passed, at least.
 MIN_STEADY_S = 300.0
 LAG_GROWTH_SHARE = 0.01  # of the rate, per second: lag growing slower than this is bounded
@@ -64,17 +55,9 @@ HEAP_GROWTH_SHARE = 0.10  # of the heap
 
 
 def soak_environ(state_dir: Path, overrides: dict[str, str]) -> dict[str, str]:
-    """CLICKSTREAM_* for a stack nobody else uses: defaults, free ports, its own state and lake."""
-    environ = {
-        name: value
-        for name, value in os.environ.items()
-        if not name.startswith(ENV_PREFIX) or name.removeprefix(ENV_PREFIX) in INHERITED
-    }
-    environ[ENV_PREFIX + "CONFIG"] = str(state_dir / "no-clickstream.toml")
-    environ[ENV_PREFIX + "STATE_DIR"] = str(state_dir)
-    environ[ENV_PREFIX + "LAKE_ROOT"] = str(state_dir / "lake")
-    for name, port in zip(PORTS, free_ports(len(PORTS)), strict=True):
-        environ[ENV_PREFIX + name.upper()] = str(port)
+    """CLICKSTREAM_* for a stack nobody else uses (free ports, its own state and lake), with the
+    soak's own settings."""
+    environ = private_stack_environ(state_dir)
     environ.update({ENV_PREFIX + name.upper(): value for name, value in overrides.items()})
     return environ
 

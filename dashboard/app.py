@@ -109,6 +109,45 @@ def revenue_panels(lake) -> None:
             )
 
 
+def live_sessions_panel(lake) -> None:
+    with st.container(key="live-sessions"):
+        st.subheader("Live sessions")
+        st.caption(
+            f"Sessions the stream closed ({config.session_timeout_minutes} min without an event) "
+            "in the last hour of windows, by the device of their first event."
+        )
+        by_device = queries.live_sessions_by_device(lake)
+        if by_device.empty:
+            no_files("gold/sessions")
+            return
+        closed = int(by_device["sessions_closed"].sum())
+        count, bounced, converted = st.columns(3)
+        count.metric("Sessions closed, last hour", f"{closed:,}")
+        bounced.metric(
+            "Bounce rate",
+            rate((by_device["bounce_rate"] * by_device["sessions_closed"]).sum() / closed),
+        )
+        converted.metric(
+            "Session conversion, live",
+            rate((by_device["conversion_rate"] * by_device["sessions_closed"]).sum() / closed),
+        )
+        per_window = queries.sessions_closed_per_window(lake)
+        if not per_window.empty:
+            st.bar_chart(per_window, x="window_start", y="sessions_closed", color="device_type")
+        seconds = "{:,.1f} s".format
+        show_table(
+            by_device,
+            "device_type",
+            {
+                "sessions_closed": "{:,}".format,
+                "median_duration_seconds": seconds,
+                "p90_duration_seconds": seconds,
+                "bounce_rate": rate,
+                "conversion_rate": rate,
+            },
+        )
+
+
 def anomaly_panels(lake) -> None:
     left, right = st.columns(2)
     with left, st.container(key="bots"):
@@ -362,6 +401,7 @@ def panels() -> None:
     try:
         traffic_panels(lake)
         revenue_panels(lake)
+        live_sessions_panel(lake)
         anomaly_panels(lake)
     finally:
         lake.close()

@@ -186,6 +186,53 @@ def purchases_by_device(connection: duckdb.DuckDBPyConnection) -> pd.DataFrame:
     )
 
 
+# --- gold: live sessions -----------------------------------------------------------------------
+
+
+def sessions_closed_per_window(connection: duckdb.DuckDBPyConnection) -> pd.DataFrame:
+    """Newest windows, one row per window and device of the sessions that closed in it."""
+    return _frame(
+        connection,
+        "gold_session_metrics_per_window",
+        "select window_start, device_type, sum(sessions_closed)::bigint as sessions_closed "
+        f"from ({_recent('gold_session_metrics_per_window')}) group by all order by all",
+        ["window_start", "device_type", "sessions_closed"],
+    )
+
+
+LIVE_SESSION_COLUMNS = [
+    "device_type",
+    "sessions_closed",
+    "median_duration_seconds",
+    "p90_duration_seconds",
+    "bounce_rate",
+    "conversion_rate",
+]
+
+
+def live_sessions_by_device(connection: duckdb.DuckDBPyConnection) -> pd.DataFrame:
+    """The sessions the stream closed in the last hour of files (open_lake), per device of their
+    first event: how many, their median and 90th percentile duration (interpolated, as Flink's
+    per-window figures), and the shares that bounced and converted."""
+    return _frame(
+        connection,
+        "gold_sessions",
+        """
+        select
+            device_type,
+            count(*) as sessions_closed,
+            quantile_cont(duration_seconds, 0.5) as median_duration_seconds,
+            quantile_cont(duration_seconds, 0.9) as p90_duration_seconds,
+            avg(is_bounced::int) as bounce_rate,
+            avg(is_converted::int) as conversion_rate
+        from gold_sessions
+        group by device_type
+        order by sessions_closed desc, device_type
+        """,
+        LIVE_SESSION_COLUMNS,
+    )
+
+
 # --- gold: anomalies ----------------------------------------------------------------------------
 
 

@@ -14,6 +14,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from statistics import NormalDist
 
+from stack.processes import free_ports
+
 REPO_ROOT = Path(__file__).resolve().parent.parent
 ENV_PREFIX = "CLICKSTREAM_"
 
@@ -85,7 +87,8 @@ class Config:
     hilc_min_views: int = 100
     hilc_confidence: float = 0.99
     hilc_conversion_ratio: float = 0.6
-    # dbt sessions: a gap of at least this long between two events of a user starts a new session.
+    # Sessions (gold_sessions and dbt's sessions mart): a gap of at least this long between two
+    # events of a user starts a new session.
     session_timeout_minutes: int = 30
     source_idle_timeout: str = "30 s"
     # on-periodic (every 200 ms, fast) or on-event (after every record: which records are late
@@ -130,6 +133,7 @@ class Config:
             "hilc_confidence": repr(self.hilc_confidence),
             "hilc_z": repr(self.hilc_z),
             "hilc_conversion_ratio": repr(self.hilc_conversion_ratio),
+            "session_gap_seconds": self.session_gap_seconds,
             "source_idle_timeout": self.source_idle_timeout,
             "watermark_emit_strategy": self.watermark_emit_strategy,
         }
@@ -138,6 +142,12 @@ class Config:
     def hilc_z(self) -> float:
         """The standard normal quantile of hilc_confidence: the Wilson bound's z."""
         return NormalDist().inv_cdf(self.hilc_confidence)
+
+    @property
+    def session_gap_seconds(self) -> str:
+        """Flink's session gap: the timeout less one millisecond, since Flink merges session
+        windows that touch and a gap of exactly the timeout must split (docs/lake.md)."""
+        return f"{self.session_timeout_minutes * 60 - 0.001:.3f}"
 
     def dbt_vars(self) -> dict[str, int | float]:
         """The semantic settings the dbt project reads, as `--vars` (dbt_project.yml defaults each
@@ -168,6 +178,43 @@ class Config:
     @property
     def savepoint_dir(self) -> Path:
         return self.state_dir / "flink" / "savepoints"
+
+
+# What a private stack (a test session's, a soak's) may take from the user's shell: sizing, and
+# the state backend to compare with; every other CLICKSTREAM_* setting is its own.
+PRIVATE_STACK_INHERITS = (
+    "jars_dir",
+    "taskmanager_memory",
+    "jobmanager_memory",
+    "kafka_heap",
+    "state_backend",
+)
+PRIVATE_STACK_PORTS = (
+    "kafka_port",
+    "kafka_controller_port",
+    "flink_rest_port",
+    "flink_rpc_port",
+    "dashboard_port",
+)
+
+
+def private_stack_environ(state_dir: Path, environ: dict[str, str] | None = None) -> dict[str, str]:
+    """`environ` (default: this process's) with CLICKSTREAM_* values for a stack no one else
+    uses: defaults only (no clickstream.toml, no connection settings from the shell but
+    PRIVATE_STACK_INHERITS), free ports, its own state directory and lake under `state_dir`."""
+    inherited = {ENV_PREFIX + name.upper() for name in PRIVATE_STACK_INHERITS}
+    private = {
+        name: value
+        for name, value in (os.environ if environ is None else environ).items()
+        if not name.startswith(ENV_PREFIX) or name in inherited
+    }
+    private[ENV_PREFIX + "CONFIG"] = str(state_dir / "no-clickstream.toml")
+    private[ENV_PREFIX + "STATE_DIR"] = str(state_dir)
+    private[ENV_PREFIX + "LAKE_ROOT"] = str(state_dir / "lake")
+    ports = free_ports(len(PRIVATE_STACK_PORTS))
+    for name, port in zip(PRIVATE_STACK_PORTS, ports, strict=True):
+        private[ENV_PREFIX + name.upper()] = str(port)
+    return private
 
 
 def _coerce(name: str, raw: object, to_type: type) -> object:
@@ -244,8 +291,11 @@ def _validate(config: Config) -> None:
     for name in ("watermark_delay_seconds", "max_future_minutes", "window_minutes"):
         if not 0 < getattr(config, name) < 100:
             raise ConfigError(f"{name} must be between 1 and 99, got {getattr(config, name)}")
-    if config.session_timeout_minutes < 1:
-        raise ConfigError("session_timeout_minutes must be at least 1")
+    if not 1 <= config.session_timeout_minutes <= 1440:
+        raise ConfigError(
+            f"session_timeout_minutes must be between 1 and 1440 (a day), "
+            f"got {config.session_timeout_minutes}"
+        )
     if config.state_backend not in ("rocksdb", "hashmap"):
         raise ConfigError("state_backend must be 'rocksdb' or 'hashmap'")
     _validate_hilc(config)

@@ -17,35 +17,7 @@ import pytest
 
 import stack
 from stack import kafka
-from stack.config import ENV_PREFIX, Config, load_config
-from stack.processes import free_ports
-
-# Sizing may come from the user's shell (e.g. a smaller TaskManager on a busy machine), and the
-# state backend (CLICKSTREAM_STATE_BACKEND=hashmap to compare the fault tests with the heap).
-_INHERITED = {"JARS_DIR", "TASKMANAGER_MEMORY", "JOBMANAGER_MEMORY", "KAFKA_HEAP", "STATE_BACKEND"}
-_PRIVATE_PORTS = (
-    "kafka_port",
-    "kafka_controller_port",
-    "flink_rest_port",
-    "flink_rpc_port",
-    "dashboard_port",
-)
-
-
-def private_stack_environ(state_dir: Path) -> dict[str, str]:
-    """CLICKSTREAM_* values that give a test session a stack no one else uses: defaults only (no
-    clickstream.toml, no connection settings from the user's shell), free ports, its own state."""
-    environ = {
-        name: value
-        for name, value in os.environ.items()
-        if not name.startswith(ENV_PREFIX) or name.removeprefix(ENV_PREFIX) in _INHERITED
-    }
-    environ[ENV_PREFIX + "CONFIG"] = str(state_dir / "no-clickstream.toml")
-    environ[ENV_PREFIX + "STATE_DIR"] = str(state_dir)
-    environ[ENV_PREFIX + "LAKE_ROOT"] = str(state_dir / "lake")
-    for name, port in zip(_PRIVATE_PORTS, free_ports(len(_PRIVATE_PORTS)), strict=True):
-        environ[ENV_PREFIX + name.upper()] = str(port)
-    return environ
+from stack.config import Config, load_config, private_stack_environ
 
 
 def pytest_configure(config: pytest.Config) -> None:

@@ -5,11 +5,8 @@ own queries, so the tests of dashboard/ compare against an independent answer.""
 
 from __future__ import annotations
 
-from collections import defaultdict
 from dataclasses import dataclass
-from datetime import timedelta
 from decimal import Decimal
-from itertools import pairwise
 from pathlib import Path
 from typing import Any
 
@@ -42,6 +39,9 @@ class ExpectedDashboard:
     quarantine_by_reason: dict[str, int]
     session_count: int
     converted_session_count: int
+    # Live sessions (gold/sessions): device -> sessions, median and p90 duration, bounce and
+    # conversion rates.
+    live_sessions_by_device: dict[str, tuple[int, float, float, float, float]]
 
 
 def lake_rows(lake_root: Path, table: str) -> list[dict[str, Any]]:
@@ -50,23 +50,6 @@ def lake_rows(lake_root: Path, table: str) -> list[dict[str, Any]]:
         return []
     relation = duckdb.sql(f"select * from read_parquet('{lake_root}/{table}/*/part-*')")
     return [dict(zip(relation.columns, row, strict=True)) for row in relation.fetchall()]
-
-
-def _sessions(events: list[dict[str, Any]], timeout: timedelta) -> list[list[dict[str, Any]]]:
-    """A user's events with gaps under ``timeout`` belong together."""
-    by_user: dict[str, list[dict[str, Any]]] = defaultdict(list)
-    for row in sorted(events, key=lambda row: row["event_at"]):
-        by_user[row["user_id"]].append(row)
-    sessions = []
-    for rows in by_user.values():
-        current = [rows[0]]
-        for previous, row in pairwise(rows):
-            if row["event_at"] - previous["event_at"] >= timeout:
-                sessions.append(current)
-                current = []
-            current.append(row)
-        sessions.append(current)
-    return sessions
 
 
 def _sum_by(rows: list[dict[str, Any]], key: str, measure: str) -> dict[Any, Any]:
@@ -104,7 +87,7 @@ def expected_dashboard(lake_root: Path, config: Config) -> ExpectedDashboard:
             newest is None or row["window_end"] > newest["window_end"]
         ):
             newest_flag[row["product_id"]] = row
-    sessions = _sessions(events, timedelta(minutes=config.session_timeout_minutes))
+    sessions = gold["gold_sessions"]
 
     return ExpectedDashboard(
         order_count=sum(row["order_count"] for row in revenue),
@@ -131,7 +114,24 @@ def expected_dashboard(lake_root: Path, config: Config) -> ExpectedDashboard:
             [row for row in recent if row["outcome"] == "quarantine"], "reason", "record_count"
         ),
         session_count=len(sessions),
-        converted_session_count=sum(
-            any(row["event_type"] == "purchase" for row in session) for session in sessions
-        ),
+        converted_session_count=sum(session["is_converted"] for session in sessions),
+        live_sessions_by_device=_live_sessions_by_device(sessions),
     )
+
+
+def _live_sessions_by_device(
+    sessions: list[dict[str, Any]],
+) -> dict[str, tuple[int, float, float, float, float]]:
+    by_device: dict[str, list[dict[str, Any]]] = {}
+    for session in sessions:
+        by_device.setdefault(session["device_type"], []).append(session)
+    return {
+        device: (
+            len(rows),
+            oracle.percentile([row["duration_seconds"] for row in rows], 0.5),
+            oracle.percentile([row["duration_seconds"] for row in rows], 0.9),
+            sum(row["is_bounced"] for row in rows) / len(rows),
+            sum(row["is_converted"] for row in rows) / len(rows),
+        )
+        for device, rows in by_device.items()
+    }

@@ -6,9 +6,9 @@ The pipeline's integration tests compare Flink's lake with it, ``lake_fixture`` 
 tables from it, and the dashboard tests derive every panel's expected figure from it.
 
 Rows are dicts keyed by lake column names. Silver events need ``event_id``, ``event_type``,
-``event_at`` (a naive UTC ``datetime``), ``user_id``, ``product_id`` and ``device_type``; order
-items ``order_id``, ``event_id``, ``event_at``, ``product_id``, ``category``, ``quantity`` and
-``line_total``.
+``event_at`` (a naive UTC ``datetime``), ``user_id``, ``product_id``, ``category`` and
+``device_type``; order items ``order_id``, ``event_id``, ``event_at``, ``product_id``,
+``category``, ``quantity`` and ``line_total``.
 """
 
 from __future__ import annotations
@@ -54,7 +54,8 @@ def expected_gold(
     - a product's purchase_count counts its order lines; conversion_rate = purchase_count /
       view_count (null without views);
     - high_interest_products (the high-interest, low-conversion flag): see
-      ``_high_interest_products``.
+      ``_high_interest_products``;
+    - sessions and session_metrics_per_window: see ``sessions`` and ``_session_metrics``.
     """
     per_minute = _Windows(1)
     per_window = _Windows(config.window_minutes)
@@ -132,7 +133,101 @@ def expected_gold(
             for (start, product_id), rows in funnel.items()
         ],
         "gold_high_interest_products": _high_interest_products(interactions, config),
+        "gold_sessions": (closed := sessions(events, order_items, config)),
+        "gold_session_metrics_per_window": _session_metrics(closed, per_window),
     }
+
+
+def sessions(
+    events: Sequence[Mapping[str, Any]], order_items: Sequence[Mapping[str, Any]], config: Config
+) -> list[Row]:
+    """A user's events in event-time order, split where the gap to the previous event is at least
+    ``session_timeout_minutes``; per session its counts, the device of its first event (ties:
+    the smallest event_id, compared as UTF-8), revenue = its purchases' line totals, bounced =
+    one event, converted = a purchase. ``closed_at`` is the session window's last millisecond in
+    Flink: the last event + the timeout - 2 ms (its gap is the timeout - 1 ms)."""
+    timeout = timedelta(minutes=config.session_timeout_minutes)
+    order_totals: dict[str, Decimal] = defaultdict(Decimal)
+    for item in order_items:
+        order_totals[item["event_id"]] += item["line_total"]
+    by_user: dict[str, list[Mapping[str, Any]]] = defaultdict(list)
+    for row in events:
+        by_user[row["user_id"]].append(row)
+    rows = []
+    for user_events in by_user.values():
+        user_events.sort(key=lambda row: row["event_at"])
+        session: list[Mapping[str, Any]] = []
+        for row in user_events:
+            if session and row["event_at"] - session[-1]["event_at"] >= timeout:
+                rows.append(_session(session, order_totals, timeout))
+                session = []
+            session.append(row)
+        rows.append(_session(session, order_totals, timeout))
+    return rows
+
+
+def _session(
+    session: list[Mapping[str, Any]], order_totals: Mapping[str, Decimal], timeout: timedelta
+) -> Row:
+    def of_type(kind: str) -> list[Mapping[str, Any]]:
+        return [row for row in session if row["event_type"] == kind]
+
+    started_at, ended_at = session[0]["event_at"], session[-1]["event_at"]
+    first = min(session, key=lambda row: (row["event_at"], row["event_id"].encode()))
+    views = of_type("product_view")
+    purchases = of_type("purchase")
+    return {
+        "user_id": first["user_id"],
+        "started_at": started_at,
+        "ended_at": ended_at,
+        "duration_seconds": (ended_at - started_at) // timedelta(milliseconds=1) / 1000,
+        "closed_at": ended_at + timeout - timedelta(milliseconds=2),
+        "event_count": len(session),
+        "product_view_count": len(views),
+        "viewed_product_count": len({row["product_id"] for row in views} - {None}),
+        "viewed_category_count": len({row["category"] for row in views} - {None}),
+        "add_to_cart_count": len(of_type("add_to_cart")),
+        "remove_from_cart_count": len(of_type("remove_from_cart")),
+        "purchase_count": len(purchases),
+        "revenue": _money(order_totals[row["event_id"]] for row in purchases),
+        "device_type": first["device_type"],
+        "is_converted": bool(purchases),
+        "is_bounced": len(session) == 1,
+    }
+
+
+def _session_metrics(closed: Sequence[Row], per_window: _Windows) -> list[Row]:
+    """Per window of ``closed_at`` and device of the sessions' first event: sessions closed,
+    the median and 90th percentile duration (interpolated between the nearest two), the share
+    that bounced and the share that converted."""
+    groups = per_window.group(
+        [{**row, "event_at": row["closed_at"]} for row in closed], lambda row: (row["device_type"],)
+    )
+    return [
+        {
+            **per_window.bounds(start),
+            "device_type": device,
+            "sessions_closed": len(rows),
+            "median_duration_seconds": percentile([row["duration_seconds"] for row in rows], 0.5),
+            "p90_duration_seconds": percentile([row["duration_seconds"] for row in rows], 0.9),
+            "bounce_rate": sum(row["is_bounced"] for row in rows) / len(rows),
+            "conversion_rate": sum(row["is_converted"] for row in rows) / len(rows),
+        }
+        for (start, device), rows in groups.items()
+    ]
+
+
+def percentile(values: Sequence[float], share: float) -> float:
+    """The continuous percentile: linear interpolation between the two nearest ranks. Written in
+    the order Flink's PERCENTILE computes it (1-based rank ``share * (n - 1) + 1``, then each
+    neighbour weighted by its distance to the other), so the doubles agree to the last bit;
+    DuckDB's quantile_cont may differ there."""
+    ordered = sorted(values)
+    rank = share * (len(ordered) - 1) + 1
+    below, above = math.floor(rank), math.ceil(rank)
+    if below == above:
+        return ordered[below - 1]
+    return (above - rank) * ordered[below - 1] + (rank - below) * ordered[above - 1]
 
 
 def _high_interest_products(interactions: Sequence[Mapping[str, Any]], config: Config) -> list[Row]:
@@ -232,6 +327,7 @@ def silver_from_payloads(payloads: Iterable[Mapping[str, Any]]) -> tuple[list[Ro
             "event_at": event_at,
             "user_id": payload["user_id"],
             "product_id": payload.get("product_id") if event_type in PRODUCT_EVENT_TYPES else None,
+            "category": payload.get("category"),
             "device_type": standardize_device_type(payload.get("device_type")),
         }
         events.append(row)

@@ -69,6 +69,28 @@ def test_revenue_orders_and_devices_match_the_order_items(lake, expected):
     assert per_window["revenue"].sum() == float(expected.revenue)
 
 
+def test_live_sessions_are_the_sessions_of_the_silver_events(lake, expected):
+    by_device = queries.live_sessions_by_device(lake)
+    got = {
+        row.device_type: (
+            row.sessions_closed,
+            row.median_duration_seconds,
+            row.p90_duration_seconds,
+            row.bounce_rate,
+            row.conversion_rate,
+        )
+        for row in by_device.itertuples()
+    }
+    assert got.keys() == expected.live_sessions_by_device.keys()
+    for device, figures in expected.live_sessions_by_device.items():
+        assert got[device] == pytest.approx(figures), device
+    assert len(got) > 1, "a lake with sessions on several devices"
+    per_window = queries.sessions_closed_per_window(lake)
+    assert per_window["sessions_closed"].sum() == sum(
+        row[0] for row in expected.live_sessions_by_device.values()
+    )
+
+
 def test_traffic_matches_the_silver_events(lake, expected):
     assert as_dict(queries.events_by_type(lake), "event_type", "event_count") == (
         expected.events_by_type

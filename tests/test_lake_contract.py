@@ -279,9 +279,9 @@ def test_the_oracle_computes_every_gold_table_with_its_columns(tables):
     at = datetime(2024, 3, 1, 12, 0)
     events = [
         {"event_id": "e1", "event_type": "product_view", "event_at": at, "user_id": "u1",
-         "product_id": "p1", "device_type": "mobile"},
+         "product_id": "p1", "category": "c1", "device_type": "mobile"},
         {"event_id": "e2", "event_type": "purchase", "event_at": at, "user_id": "u1",
-         "product_id": None, "device_type": "mobile"},
+         "product_id": None, "category": None, "device_type": "mobile"},
     ]  # fmt: skip
     items = [
         {"order_id": "o1", "event_id": "e2", "event_at": at, "product_id": "p1",

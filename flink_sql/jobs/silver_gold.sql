@@ -209,6 +209,49 @@ select
     cast(cast(window_start as date) as string) as dt
 from high_interest_products;
 
+-- Sessions as they close, dated by their first event like dbt's sessions mart.
+insert into gold_sessions (
+    user_id, started_at, ended_at, duration_seconds, closed_at, event_count, product_view_count,
+    viewed_product_count, viewed_category_count, add_to_cart_count, remove_from_cart_count,
+    purchase_count, revenue, device_type, is_converted, is_bounced, dt
+)
+select
+    user_id,
+    started_at,
+    ended_at,
+    duration_seconds,
+    closed_at,
+    event_count,
+    product_view_count,
+    viewed_product_count,
+    viewed_category_count,
+    add_to_cart_count,
+    remove_from_cart_count,
+    purchase_count,
+    revenue,
+    device_type,
+    is_converted,
+    is_bounced,
+    cast(cast(started_at as date) as string) as dt
+from sessions;
+
+-- Sessions closed per window and device.
+insert into gold_session_metrics_per_window (
+    window_start, window_end, device_type, sessions_closed, median_duration_seconds,
+    p90_duration_seconds, bounce_rate, conversion_rate, dt
+)
+select
+    window_start,
+    window_end,
+    device_type,
+    sessions_closed,
+    median_duration_seconds,
+    p90_duration_seconds,
+    bounce_rate,
+    conversion_rate,
+    cast(cast(window_start as date) as string) as dt
+from session_metrics_per_window;
+
 -- Records read per minute and what became of them: the live data-quality panel.
 insert into quality_record_outcomes_per_minute (
     window_start, window_end, outcome, reason, record_count, dt

@@ -80,7 +80,8 @@ class Placed:
 
 class Results:
     """The rows of each view after one run over many scenarios, split by scenario: by Kafka
-    offset when a row has one, else by the window it closes, else by event time."""
+    offset when a row has one, else by the window it closes, else by event time (a session's:
+    its last event's)."""
 
     def __init__(self, placed: list[Placed], rows: dict[str, list[dict]]) -> None:
         self.placed = {id(p.scenario): p for p in placed}
@@ -96,7 +97,7 @@ class Results:
     def _owner(row: dict, placed: list[Placed]) -> Placed | None:
         if row.get("kafka_offset") is not None:
             return next((p for p in placed if row["kafka_offset"] in p.offsets), None)
-        moment = row.get("window_end") or row.get("event_at")
+        moment = row.get("window_end") or row.get("event_at") or row.get("ended_at")
         if moment is None:
             return None
         if "window_end" in row:

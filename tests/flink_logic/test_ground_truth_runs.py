@@ -31,6 +31,8 @@ GOLD_VIEWS = (
     "bot_suspects",
     "product_conversion_per_window",
     "high_interest_products",
+    "sessions",
+    "session_metrics_per_window",
 )
 VIEWS = ("events_checked", "events_late", "events_enriched", "order_items_flattened", *GOLD_VIEWS)
 # Kafka timestamps: the end of the run, so no event is beyond the far-future cut-off.

@@ -170,6 +170,15 @@ def test_every_panel_shows_the_lake_and_the_marts(page, expected, tmp_path):
         reason: [str(count)] for reason, count in expected.quarantine_by_reason.items()
     }
 
+    live_sessions = panel(page, "live-sessions")
+    expect(metric(live_sessions, "Sessions closed, last hour")).to_have_text(
+        f"{sum(row[0] for row in expected.live_sessions_by_device.values()):,}"
+    )
+    assert table_rows(live_sessions) == {
+        device: [f"{count:,}", f"{median:,.1f} s", f"{p90:,.1f} s", f"{bounce:.1%}", f"{buy:.1%}"]
+        for device, (count, median, p90, bounce, buy) in expected.live_sessions_by_device.items()
+    }
+
     expect(panel(page, "health")).to_contain_text("Stack not running")
 
     sessions = panel(page, "sessions")

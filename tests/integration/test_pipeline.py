@@ -9,8 +9,10 @@ ground truth's labels give."""
 
 from __future__ import annotations
 
+import itertools
+import json
 from collections import Counter
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import duckdb
@@ -18,12 +20,13 @@ import oracle
 import pytest
 from support import dbt_build, produce
 
+from generator.contract import format_event_at, to_epoch_ms
 from generator.ground_truth import (
     expected_layer_counts,
     expected_silver_events,
     load_ground_truth,
 )
-from generator.model import GeneratorConfig
+from generator.model import GeneratorConfig, Record
 from generator.simulate import simulate
 from pipeline import deploy, lake, lake_schema
 from stack.config import Config
@@ -33,6 +36,45 @@ pytestmark = pytest.mark.integration
 # The rules themselves are tested case by case without a broker (tests/flink_logic/, including
 # a seeded simulation and the REES46 sample); this run proves the deployed parts fit together.
 RECORDS = 5_000
+
+
+def session_edges(config: Config) -> list[Record]:
+    """Valid events after the simulation's, in event-time order, at the sessions' edges: a gap of
+    exactly the timeout (two sessions), one of 1 ms less (one), a session across midnight with a
+    purchase (dated by its start)."""
+    timeout = timedelta(minutes=config.session_timeout_minutes)
+    ms = timedelta(milliseconds=1)
+    evening = datetime(2026, 11, 1, 22, 0, tzinfo=UTC)
+    midnight = datetime(2026, 11, 2, tzinfo=UTC)
+    events = [
+        ("U-edge-exact", "page_view", evening),
+        ("U-edge-exact", "page_view", evening + timeout),
+        ("U-edge-1ms", "page_view", evening),
+        ("U-edge-1ms", "product_view", evening + timeout - ms),
+        ("U-midnight", "product_view", midnight - timedelta(minutes=10)),
+        ("U-midnight", "add_to_cart", midnight + timedelta(minutes=5)),
+        ("U-midnight", "purchase", midnight + timedelta(minutes=15)),
+    ]
+    ids = itertools.count(1)
+    records = []
+    for user_id, event_type, at in sorted(events, key=lambda event: event[2]):
+        event_id = f"session-edge-{next(ids)}"
+        payload: dict[str, Any] = {
+            "event_id": event_id,
+            "event_type": event_type,
+            "event_at": format_event_at(to_epoch_ms(at)),
+            "user_id": user_id,
+            "device_type": "tablet",
+        }
+        if event_type != "page_view":
+            payload.update(product_id="P00001", category="toys", price=12.5)
+        if event_type == "purchase":
+            items = [
+                {"product_id": "P00001", "category": "toys", "quantity": 2, "unit_price": 12.5}
+            ]
+            payload["order"] = {"order_id": f"O-{event_id}", "currency": "USD", "items": items}
+        records.append(Record(user_id, json.dumps(payload).encode(), None, None, None, event_id))
+    return records
 
 
 def run_pipeline(config: Config) -> None:
@@ -105,7 +147,11 @@ def test_seeded_run_matches_ground_truth(pipeline_config: Config, tmp_path):
         late_after_fraction=0.5,  # every partition has set the watermark long before
     )
     truth = tmp_path / "truth.jsonl"
-    produce(pipeline_config, simulate(generator, RECORDS), truth)
+    produce(
+        pipeline_config,
+        itertools.chain(simulate(generator, RECORDS), session_edges(pipeline_config)),
+        truth,
+    )
     records = load_ground_truth(truth)
     faults = Counter(record.fault for record in records)
     assert all(faults[name] > 0 for name in ("duplicate", "out_of_order", "late", "malformed"))
@@ -128,5 +174,32 @@ def test_seeded_run_matches_ground_truth(pipeline_config: Config, tmp_path):
     want_items = sum(len(e["order"]["items"]) for e in events if e["event_type"] == "purchase")
     assert items == (want_items, True)
 
+    sessions = actual.execute("select user_id, cast(dt as varchar) from gold_sessions").fetchall()
+    edges = Counter(user for user, _ in sessions if user.startswith("U-"))
+    assert edges == {"U-edge-exact": 2, "U-edge-1ms": 1, "U-midnight": 1}
+    assert ("U-midnight", "2026-11-01") in sessions
+
     # The batch side builds on this lake: every mart and every dbt test, reconciliation included.
-    assert "ERROR=0" in dbt_build(pipeline_config.lake_root, tmp_path).replace(" ", "")
+    output = dbt_build(pipeline_config.lake_root, tmp_path).replace(" ", "")
+    assert "ERROR=0" in output and "WARN=0" in output, output[-3000:]
+    assert_sessions_mart_equals_gold(actual, tmp_path / "clickstream.duckdb")
+
+
+def assert_sessions_mart_equals_gold(lake_connection: duckdb.DuckDBPyConnection, warehouse) -> None:
+    """dbt's sessions mart holds exactly the stream's sessions: the run is bounded, so its final
+    watermark closed every session."""
+    columns = [
+        name
+        for name in lake_schema.lake_tables()["gold_sessions"].column_names
+        if name != "closed_at"
+    ]
+    stored = ["cast(dt as varchar) as dt" if name == "dt" else name for name in columns]
+    got = lake_connection.execute(f"select {', '.join(stored)} from gold_sessions").fetchall()
+    gold = comparable([dict(zip(columns, row, strict=True)) for row in got], columns)
+    with duckdb.connect(str(warehouse), read_only=True) as mart:
+        selected = [
+            "strftime(session_date, '%Y-%m-%d') as dt" if column == "dt" else column
+            for column in columns
+        ]
+        rows = mart.execute(f"select {', '.join(selected)} from main.sessions").fetchall()
+    assert gold == comparable([dict(zip(columns, row, strict=True)) for row in rows], columns)

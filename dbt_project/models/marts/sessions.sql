@@ -102,6 +102,7 @@ sessions_aggregated as materialized (
             as viewed_product_count,
         len(list_distinct(list(category) filter (where event_type = 'product_view')))
             as viewed_category_count,
+        count(*) filter (where event_type = 'product_view') as product_view_count,
         count(*) filter (where event_type = 'add_to_cart') as add_to_cart_count,
         count(*) filter (where event_type = 'remove_from_cart') as remove_from_cart_count,
         count(*) filter (where event_type = 'purchase') as purchase_count,
@@ -133,11 +134,9 @@ final as (
 
     select
         -- A user starts at most one session at a given instant: (user, start) is a stable key.
-        md5(
-            sessions_aggregated.user_id
-            || '|'
-            || strftime(sessions_aggregated.session_started_at, '%Y-%m-%dT%H:%M:%S.%f')
-        ) as session_id,
+        {{ session_key(
+            'sessions_aggregated.user_id', 'sessions_aggregated.session_started_at'
+        ) }} as session_id,
         sessions_aggregated.user_id,
         cast(sessions_aggregated.session_started_at as date) as session_date,
         sessions_aggregated.session_started_at as started_at,
@@ -147,6 +146,7 @@ final as (
             - epoch_ms(sessions_aggregated.session_started_at)
         ) / 1000 as duration_seconds,
         sessions_aggregated.event_count,
+        sessions_aggregated.product_view_count,
         coalesce(sessions_aggregated.viewed_product_count, 0) as viewed_product_count,
         coalesce(sessions_aggregated.viewed_category_count, 0) as viewed_category_count,
         sessions_aggregated.add_to_cart_count,
@@ -155,6 +155,7 @@ final as (
         cast(sessions_aggregated.revenue as decimal(18, 2)) as revenue,
         sessions_aggregated.device_type,
         sessions_aggregated.purchase_count > 0 as is_converted,
+        sessions_aggregated.event_count = 1 as is_bounced,
         len(sessions_aggregated.client_session_ids) as client_session_count,
         case
             when len(sessions_aggregated.client_session_ids) = 1

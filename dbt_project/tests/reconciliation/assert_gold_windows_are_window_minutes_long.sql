@@ -56,6 +56,15 @@ gold_windows as (
     union all
 
     select
+        'session_metrics_per_window' as gold_table,
+        window_start,
+        window_end,
+        {{ var('window_minutes') }} as expected_minutes
+    from {{ ref('stg_lake__gold_session_metrics_per_window') }}
+
+    union all
+
+    select
         'events_per_minute' as gold_table,
         window_start,
         window_end,

@@ -1,0 +1,17 @@
+-- Gold: sessions closed per window and device, with duration percentiles, bounce and conversion.
+create table gold_session_metrics_per_window (
+    window_start timestamp(3),
+    window_end timestamp(3),
+    device_type string,
+    sessions_closed bigint,
+    median_duration_seconds double,
+    p90_duration_seconds double,
+    bounce_rate double,
+    conversion_rate double,
+    dt string
+) partitioned by (dt) with (
+    'connector' = 'filesystem',
+    'path' = '${lake_root}/gold/session_metrics_per_window',
+    'format' = 'parquet',
+    'sink.partition-commit.policy.kind' = 'success-file'
+);

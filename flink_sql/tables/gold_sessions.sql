@@ -1,0 +1,25 @@
+-- Gold: one row per closed session (dbt's sessions mart has the same sessions, reconciled).
+create table gold_sessions (
+    user_id string,
+    started_at timestamp(3),
+    ended_at timestamp(3),
+    duration_seconds double,
+    closed_at timestamp(3),
+    event_count bigint,
+    product_view_count bigint,
+    viewed_product_count bigint,
+    viewed_category_count bigint,
+    add_to_cart_count bigint,
+    remove_from_cart_count bigint,
+    purchase_count bigint,
+    revenue decimal(12, 2),
+    device_type string,
+    is_converted boolean,
+    is_bounced boolean,
+    dt string
+) partitioned by (dt) with (
+    'connector' = 'filesystem',
+    'path' = '${lake_root}/gold/sessions',
+    'format' = 'parquet',
+    'sink.partition-commit.policy.kind' = 'success-file'
+);
