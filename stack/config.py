@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import dataclasses
 import os
+import re
 import tomllib
 from dataclasses import dataclass
 from pathlib import Path
@@ -198,6 +199,19 @@ PRIVATE_STACK_PORTS = (
 )
 
 
+# Measured: at 2g the silver_gold job's window operators fail to open; 3g runs it.
+MIN_TASKMANAGER_MEMORY_BYTES = 3 * 1024**3
+_UNITS = {"": 1, "k": 1024, "m": 1024**2, "g": 1024**3, "t": 1024**4}
+
+
+def memory_bytes(size: str) -> int:
+    """A Flink memory size ('6g', '1600m', '3 gb', '1024') in bytes."""
+    match = re.fullmatch(r"(\d+(?:\.\d+)?)\s*([kmgt]?)(?:b|bytes)?", size.strip().lower())
+    if match is None:
+        raise ConfigError(f"not a memory size: {size!r} (e.g. '6g', '1600m')")
+    return int(float(match[1]) * _UNITS[match[2]])
+
+
 def private_stack_environ(state_dir: Path, environ: dict[str, str] | None = None) -> dict[str, str]:
     """`environ` (default: this process's) with CLICKSTREAM_* values for a stack no one else
     uses: defaults only (no clickstream.toml, no connection settings from the shell but
@@ -281,6 +295,13 @@ def _validate(config: Config) -> None:
             raise ConfigError(f"{name} must be a TCP port (1-65535), got {port}")
     if len(set(ports.values())) != len(ports):
         raise ConfigError(f"ports must be distinct, got {ports}")
+    if memory_bytes(config.taskmanager_memory) < MIN_TASKMANAGER_MEMORY_BYTES:
+        raise ConfigError(
+            f"taskmanager_memory must be at least 3g, got {config.taskmanager_memory!r}: "
+            "silver_gold's window operators share the slot's managed memory, and with less each "
+            "gets too little to open (Flink fails them with a NullPointerException in "
+            "BytesMap.resetBucketSegments and restarts them forever)"
+        )
     if config.taskmanager_slots < 4:
         raise ConfigError("taskmanager_slots must be at least 4: a filesystem sink alone needs 2")
     if config.watermark_emit_strategy not in ("on-periodic", "on-event"):

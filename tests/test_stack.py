@@ -43,6 +43,9 @@ def test_toml_file_then_environment(tmp_path):
         ({"CLICKSTREAM_WATERMARK_DELAY_SECONDS": "120"}, "between 1 and 99"),
         ({"CLICKSTREAM_WINDOW_MINUTES": "0"}, "window_minutes must be between 1 and 99"),
         ({"CLICKSTREAM_SESSION_TIMEOUT_MINUTES": "0"}, "session_timeout_minutes"),
+        ({"CLICKSTREAM_SESSION_TIMEOUT_MINUTES": "1441"}, "between 1 and 1440"),
+        ({"CLICKSTREAM_TASKMANAGER_MEMORY": "2g"}, "taskmanager_memory must be at least 3g"),
+        ({"CLICKSTREAM_TASKMANAGER_MEMORY": "lots"}, "not a memory size: 'lots'"),
     ],
 )
 def test_bad_values_are_rejected_with_the_setting_named(tmp_path, environ, message):

@@ -47,8 +47,8 @@ sessions_windowed as (
         count(*) as sessions_closed,
         round(quantile_cont(gold_sessions.duration_seconds, 0.5), 9) as median_duration_seconds,
         round(quantile_cont(gold_sessions.duration_seconds, 0.9), 9) as p90_duration_seconds,
-        round(avg(gold_sessions.is_bounced::int), 9) as bounce_rate,
-        round(avg(gold_sessions.is_converted::int), 9) as conversion_rate
+        round(avg(cast(gold_sessions.is_bounced as int)), 9) as bounce_rate,
+        round(avg(cast(gold_sessions.is_converted as int)), 9) as conversion_rate
 
     from gold_sessions
     inner join gold_span
