@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import xml.etree.ElementTree as ElementTree
 from pathlib import Path
 
 import yaml
@@ -75,3 +76,30 @@ def test_airflow_runs_the_marts_dag_over_the_lake():
     assert environment["CLICKSTREAM_LAKE_ROOT"] == "/data/lake"
     assert environment["AIRFLOW_HOME"].startswith("/data/.stack/")  # ignored by git
     assert ".:/data" in airflow["volumes"]
+
+
+def pom_property(name: str) -> str:
+    """A version in jvm/pom.xml, where the local stack's jars come from."""
+    namespace = {"m": "http://maven.apache.org/POM/4.0.0"}
+    root = ElementTree.parse(ROOT / "jvm" / "pom.xml").getroot()
+    return root.find(f"m:properties/m:{name}", namespace).text
+
+
+def test_images_run_the_versions_the_local_stack_runs():
+    kafka_images = {
+        service["image"]
+        for service in COMPOSE["services"].values()
+        if service.get("image", "").startswith("apache/kafka:")
+    }
+    assert kafka_images == {f"apache/kafka:{pom_property('kafka.version')}"}
+    for name in ("jobmanager", "taskmanager"):
+        image = COMPOSE["services"][name]["image"]
+        assert image.startswith(f"flink:{pom_property('flink.version')}-"), image
+
+
+def test_taskmanagers_scale():
+    """`--scale taskmanager=N` needs a service without a fixed container name or host port."""
+    taskmanager = COMPOSE["services"]["taskmanager"]
+    assert "container_name" not in taskmanager
+    assert "ports" not in taskmanager
+    assert "jobmanager.rpc.address: jobmanager" in taskmanager["environment"]["FLINK_PROPERTIES"]
