@@ -29,6 +29,7 @@ import argparse
 import dataclasses
 import json
 import os
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -365,6 +366,11 @@ def main(argv: list[str] | None = None) -> int:
 
     state_dir = args.state_dir or Path(tempfile.mkdtemp(prefix="clickstream-soak-"))
     overrides = {"dedup_state_ttl": args.dedup_retention} if args.dedup_retention else {}
+    # A snapshot of the SQL: the soak reads it all along (status, state cost), and an edit to
+    # flink_sql/ while it runs must not change or break what it measures.
+    sql_snapshot = state_dir / "flink_sql"
+    shutil.copytree(load_config().sql_dir, sql_snapshot)
+    overrides["sql_dir"] = str(sql_snapshot.resolve())
     environ = soak_environ(state_dir.resolve(), overrides)
     os.environ.clear()
     os.environ.update(environ)
