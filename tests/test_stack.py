@@ -66,9 +66,8 @@ def test_dbt_var_is_the_setting_of_the_same_name_with_the_same_default(name):
     default_value = next(f.default for f in dataclasses.fields(Config) if f.name == name)
     # read as the config reads that variable (a tuple of sizes from "5,10")
     missing = REPO_ROOT / "no-such-clickstream.toml"
-    assert getattr(load_config(path=missing, environ={f"CLICKSTREAM_{env_name}": default}), name) == (
-        default_value
-    )
+    loaded = load_config(path=missing, environ={f"CLICKSTREAM_{env_name}": default})
+    assert getattr(loaded, name) == default_value
 
 
 def test_no_dbt_var_copies_a_setting_outside_dbt_vars():
