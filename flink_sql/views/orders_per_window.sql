@@ -1,0 +1,15 @@
+-- One row per order (and its purchase's device) per tumbling window with its revenue: the partial
+-- that orders and revenue are counted from, carried to the rollup windows so an order is counted
+-- once however many windows its order_id turns up in.
+create temporary view orders_per_window as
+select
+    window_start,
+    window_end,
+    window_time,
+    order_id,
+    device_type,
+    cast(sum(line_total) as decimal(12, 2)) as revenue
+from table(
+    tumble(table order_items_flattened, descriptor(event_at), interval '${window_minutes}' minute)
+)
+group by window_start, window_end, window_time, order_id, device_type;
