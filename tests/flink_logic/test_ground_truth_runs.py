@@ -31,6 +31,10 @@ GOLD_VIEWS = (
     "bot_suspects",
     "product_conversion_per_window",
     "high_interest_products",
+    "revenue_per_rollup_window",
+    "active_users_per_rollup_window",
+    "purchases_by_device_per_rollup_window",
+    "product_conversion_per_rollup_window",
 )
 VIEWS = ("events_checked", "events_late", "events_enriched", "order_items_flattened", *GOLD_VIEWS)
 # Kafka timestamps: the end of the run, so no event is beyond the far-future cut-off.
