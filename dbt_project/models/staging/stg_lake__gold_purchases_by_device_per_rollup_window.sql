@@ -2,7 +2,8 @@ with
 
 source as (
 
-    select * from {{ source_or_empty(source('lake', 'gold_purchases_by_device_per_rollup_window')) }}
+    select *
+    from {{ source_or_empty(source('lake', 'gold_purchases_by_device_per_rollup_window')) }}
 
 ),
 
