@@ -57,6 +57,7 @@ class ExpectedRollup:
     order_count: int
     revenue: Decimal
     purchases_by_device: dict[str, int]
+    revenue_by_device: dict[str, Decimal]
 
 
 def lake_rows(lake_root: Path, table: str) -> list[dict[str, Any]]:
@@ -161,6 +162,7 @@ def _rollup(gold: dict[str, list[dict[str, Any]]], minutes: int) -> ExpectedRoll
         of_size("gold_active_users_per_rollup_window"), key=lambda row: row["window_start"]
     )
     revenue = of_size("gold_revenue_per_rollup_window")
+    by_device = of_size("gold_purchases_by_device_per_rollup_window")
     return ExpectedRollup(
         active_windows=[row["window_start"] for row in active][-RECENT_WINDOWS:],
         peak_active_users=max((row["active_users"] for row in active), default=0),
@@ -168,7 +170,6 @@ def _rollup(gold: dict[str, list[dict[str, Any]]], minutes: int) -> ExpectedRoll
         window_count=len(revenue),
         order_count=sum(row["order_count"] for row in revenue),
         revenue=sum((row["revenue"] for row in revenue), Decimal("0.00")),
-        purchases_by_device=_sum_by(
-            of_size("gold_purchases_by_device_per_rollup_window"), "device_type", "purchase_count"
-        ),
+        purchases_by_device=_sum_by(by_device, "device_type", "purchase_count"),
+        revenue_by_device=_sum_by(by_device, "device_type", "revenue"),
     )
