@@ -7,7 +7,11 @@ select
     ${rollup_minutes_1} as window_minutes,
     count(distinct user_id) as active_users
 from table(
-    tumble(table users_active_per_window, descriptor(window_time), interval '${rollup_minutes_1}' minute)
+    tumble(
+        table users_active_per_window,
+        descriptor(window_time),
+        interval '${rollup_minutes_1}' minute
+    )
 )
 group by window_start, window_end
 union all
@@ -18,7 +22,9 @@ select
     count(distinct user_id) as active_users
 from table(
     tumble(
-        table users_active_per_rollup_1, descriptor(window_time), interval '${rollup_minutes_2}' minute
+        table users_active_per_rollup_1,
+        descriptor(window_time),
+        interval '${rollup_minutes_2}' minute
     )
 )
 group by window_start, window_end;

@@ -6,6 +6,10 @@ select
     window_end,
     count(*) as active_users
 from table(
-    tumble(table users_active_per_window, descriptor(window_time), interval '${window_minutes}' minute)
+    tumble(
+        table users_active_per_window,
+        descriptor(window_time),
+        interval '${window_minutes}' minute
+    )
 )
 group by window_start, window_end;

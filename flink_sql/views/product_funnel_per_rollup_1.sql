@@ -10,7 +10,9 @@ select
     sum(purchase_count) as purchase_count
 from table(
     tumble(
-        table product_funnel_per_window, descriptor(window_time), interval '${rollup_minutes_1}' minute
+        table product_funnel_per_window,
+        descriptor(window_time),
+        interval '${rollup_minutes_1}' minute
     )
 )
 group by window_start, window_end, window_time, product_id;

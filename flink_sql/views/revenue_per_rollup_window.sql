@@ -19,6 +19,10 @@ select
     count(distinct order_id) as order_count,
     cast(sum(revenue) as decimal(12, 2)) as revenue
 from table(
-    tumble(table orders_per_rollup_1, descriptor(window_time), interval '${rollup_minutes_2}' minute)
+    tumble(
+        table orders_per_rollup_1,
+        descriptor(window_time),
+        interval '${rollup_minutes_2}' minute
+    )
 )
 group by window_start, window_end;

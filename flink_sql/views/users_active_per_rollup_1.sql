@@ -8,7 +8,9 @@ select
     user_id
 from table(
     tumble(
-        table users_active_per_window, descriptor(window_time), interval '${rollup_minutes_1}' minute
+        table users_active_per_window,
+        descriptor(window_time),
+        interval '${rollup_minutes_1}' minute
     )
 )
 group by window_start, window_end, window_time, user_id;
