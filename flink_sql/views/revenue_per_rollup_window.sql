@@ -8,7 +8,11 @@ select
     count(distinct order_id) as order_count,
     cast(sum(revenue) as decimal(12, 2)) as revenue
 from table(
-    tumble(table orders_per_window, descriptor(window_time), interval '${rollup_minutes_1}' minute)
+    tumble(
+        table orders_per_window,
+        descriptor(window_time),
+        interval '${rollup_minutes_1}' minute
+    )
 )
 group by window_start, window_end
 union all
