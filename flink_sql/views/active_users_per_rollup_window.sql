@@ -9,7 +9,7 @@ select
 from table(
     tumble(
         table users_active_per_window,
-        descriptor(window_time),
+        descriptor(rowtime),
         interval '${rollup_minutes_1}' minute
     )
 )
@@ -23,7 +23,7 @@ select
 from table(
     tumble(
         table users_active_per_rollup_1,
-        descriptor(window_time),
+        descriptor(rowtime),
         interval '${rollup_minutes_2}' minute
     )
 )

@@ -8,7 +8,7 @@ select
 from table(
     tumble(
         table users_active_per_window,
-        descriptor(window_time),
+        descriptor(rowtime),
         interval '${window_minutes}' minute
     )
 )

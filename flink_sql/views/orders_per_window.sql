@@ -1,11 +1,9 @@
 -- One row per order (and its purchase's device) per tumbling window with its revenue: the partial
--- that orders and revenue are counted from, carried to the rollup windows so an order is counted
--- once however many windows its order_id turns up in.
+-- orders and revenue are counted from, carried to the rollup windows so an order counts once
+-- however many windows its order_id turns up in. The window's time attribute is kept as rowtime.
 create temporary view orders_per_window as
 select
-    window_start,
-    window_end,
-    window_time,
+    window_time as rowtime,
     order_id,
     device_type,
     cast(sum(line_total) as decimal(12, 2)) as revenue

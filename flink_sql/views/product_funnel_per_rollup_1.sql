@@ -1,9 +1,8 @@
--- The product funnel per first rollup window: the window_minutes counts summed.
+-- The product funnel per first rollup window, the window_minutes counts summed: what the second
+-- rollup size sums.
 create temporary view product_funnel_per_rollup_1 as
 select
-    window_start,
-    window_end,
-    window_time,
+    window_time as rowtime,
     product_id,
     sum(view_count) as view_count,
     sum(cart_count) as cart_count,
@@ -11,7 +10,7 @@ select
 from table(
     tumble(
         table product_funnel_per_window,
-        descriptor(window_time),
+        descriptor(rowtime),
         interval '${rollup_minutes_1}' minute
     )
 )

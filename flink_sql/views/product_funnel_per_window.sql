@@ -1,10 +1,8 @@
 -- Per-product views, cart adds and purchased lines per tumbling window: counts that add up, so the
--- rollup windows sum them.
+-- coarser windows sum them. The window's time attribute is kept as rowtime.
 create temporary view product_funnel_per_window as
 select
-    window_start,
-    window_end,
-    window_time,
+    window_time as rowtime,
     product_id,
     count(*) filter (where event_type = 'product_view') as view_count,
     count(*) filter (where event_type = 'add_to_cart') as cart_count,

@@ -11,7 +11,7 @@ select
 from table(
     tumble(
         table orders_per_window,
-        descriptor(window_time),
+        descriptor(rowtime),
         interval '${rollup_minutes_1}' minute
     )
 )
@@ -27,7 +27,7 @@ select
 from table(
     tumble(
         table orders_per_rollup_1,
-        descriptor(window_time),
+        descriptor(rowtime),
         interval '${rollup_minutes_2}' minute
     )
 )

@@ -8,6 +8,6 @@ select
     count(*) as purchase_count,
     cast(sum(revenue) as decimal(12, 2)) as revenue
 from table(
-    tumble(table orders_per_window, descriptor(window_time), interval '${window_minutes}' minute)
+    tumble(table orders_per_window, descriptor(rowtime), interval '${window_minutes}' minute)
 )
 group by window_start, window_end, device_type;

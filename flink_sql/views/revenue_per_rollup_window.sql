@@ -10,7 +10,7 @@ select
 from table(
     tumble(
         table orders_per_window,
-        descriptor(window_time),
+        descriptor(rowtime),
         interval '${rollup_minutes_1}' minute
     )
 )
@@ -25,7 +25,7 @@ select
 from table(
     tumble(
         table orders_per_rollup_1,
-        descriptor(window_time),
+        descriptor(rowtime),
         interval '${rollup_minutes_2}' minute
     )
 )

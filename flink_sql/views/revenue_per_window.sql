@@ -6,6 +6,6 @@ select
     count(distinct order_id) as order_count,
     cast(sum(revenue) as decimal(12, 2)) as revenue
 from table(
-    tumble(table orders_per_window, descriptor(window_time), interval '${window_minutes}' minute)
+    tumble(table orders_per_window, descriptor(rowtime), interval '${window_minutes}' minute)
 )
 group by window_start, window_end;

@@ -2,14 +2,12 @@
 -- what the second rollup size counts its distinct users from.
 create temporary view users_active_per_rollup_1 as
 select
-    window_start,
-    window_end,
-    window_time,
+    window_time as rowtime,
     user_id
 from table(
     tumble(
         table users_active_per_window,
-        descriptor(window_time),
+        descriptor(rowtime),
         interval '${rollup_minutes_1}' minute
     )
 )
