@@ -1,6 +1,6 @@
 -- One row per order (and its purchase's device) per tumbling window with its revenue: the partial
--- orders and revenue are counted from, carried to the rollup windows so an order counts once
--- however many windows its order_id turns up in. The window's time attribute is kept as rowtime.
+-- the rollup windows count orders and sum revenue from, so an order counts once however many
+-- windows its order_id turns up in. The window's time attribute is kept as rowtime.
 create temporary view orders_per_window as
 select
     window_time as rowtime,

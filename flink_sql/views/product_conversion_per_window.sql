@@ -1,6 +1,5 @@
--- Per-product funnel per tumbling window: views, cart adds and purchased lines, from the funnel's
--- partial (the same window again: it names the window). One window is too little evidence to
--- judge a conversion; high_interest_products judges sliding windows.
+-- Per-product funnel per tumbling window: views, cart adds and purchased lines. One window is too
+-- little evidence to judge a conversion; high_interest_products judges sliding windows.
 create temporary view product_conversion_per_window as
 select
     window_start,
@@ -15,15 +14,11 @@ from (
         window_start,
         window_end,
         product_id,
-        sum(view_count) as view_count,
-        sum(cart_count) as cart_count,
-        sum(purchase_count) as purchase_count
+        count(*) filter (where event_type = 'product_view') as view_count,
+        count(*) filter (where event_type = 'add_to_cart') as cart_count,
+        count(*) filter (where event_type = 'purchase') as purchase_count
     from table(
-        tumble(
-            table product_funnel_per_window,
-            descriptor(rowtime),
-            interval '${window_minutes}' minute
-        )
+        tumble(table product_interactions, descriptor(event_at), interval '${window_minutes}' minute)
     )
     group by window_start, window_end, product_id
 );
