@@ -53,7 +53,21 @@ def no_files(table: str) -> None:
     )
 
 
-def traffic_panels(lake) -> None:
+def resolution_picker() -> queries.Resolution:
+    """The window size the active users, revenue and device panels show: window_minutes or a
+    rollup size (docs/lake.md, "Window sizes")."""
+    with st.container(key="resolution"):
+        return st.radio(
+            "Resolution",
+            queries.resolutions(config),
+            format_func=lambda resolution: resolution.label,
+            horizontal=True,
+            key="resolution-picker",
+            help="The size of the windows the active users, revenue and device panels show.",
+        )
+
+
+def traffic_panels(lake, resolution: queries.Resolution) -> None:
     left, right = st.columns(2)
     with left, st.container(key="events"):
         st.subheader("Events per minute by event type")
@@ -65,9 +79,10 @@ def traffic_panels(lake) -> None:
             show_table(queries.events_by_type(lake), "event_type", {"event_count": "{:,}".format})
     with right, st.container(key="active-users"):
         st.subheader("Active users per window")
-        active = queries.active_users_per_window(lake)
+        st.caption(f"Distinct users per {resolution.label} window.")
+        active = queries.active_users_per_window(lake, resolution)
         if active.empty:
-            no_files("gold/active_users_per_window")
+            no_files(queries.lake.TABLES[resolution.table("active_users")])
         else:
             newest, peak = st.columns(2)
             newest.metric("Active users, newest window", f"{active['active_users'].iloc[-1]:,}")
@@ -75,19 +90,22 @@ def traffic_panels(lake) -> None:
             st.line_chart(active, x="window_start", y="active_users")
 
 
-def revenue_panels(lake) -> None:
+def revenue_panels(lake, resolution: queries.Resolution) -> None:
     left, right = st.columns(2)
     with left, st.container(key="revenue"):
         st.subheader("Revenue per window")
-        totals = queries.revenue_totals(lake)
+        st.caption(f"Orders and revenue per {resolution.label} window.")
+        totals = queries.revenue_totals(lake, resolution)
         if not totals.window_count:
-            no_files("gold/revenue_per_window")
+            no_files(queries.lake.TABLES[resolution.table("revenue")])
         else:
             revenue, orders, windows = st.columns(3)
             revenue.metric("Revenue, last hour", money(totals.revenue))
             orders.metric("Orders, last hour", f"{totals.order_count:,}")
             windows.metric("Windows with orders", f"{totals.window_count:,}")
-            st.bar_chart(queries.revenue_per_window(lake), x="window_start", y="revenue")
+            st.bar_chart(
+                queries.revenue_per_window(lake, resolution), x="window_start", y="revenue"
+            )
             by_category = queries.revenue_by_category(lake)
             if not by_category.empty:
                 st.bar_chart(
@@ -99,9 +117,9 @@ def revenue_panels(lake) -> None:
                 show_table(by_category, "category", {"items_sold": "{:,}".format, "revenue": money})
     with right, st.container(key="devices"):
         st.subheader("Purchases and revenue by device")
-        by_device = queries.purchases_by_device(lake)
+        by_device = queries.purchases_by_device(lake, resolution)
         if by_device.empty:
-            no_files("gold/purchases_by_device_per_window")
+            no_files(queries.lake.TABLES[resolution.table("purchases_by_device")])
         else:
             st.bar_chart(by_device, x="device_type", y="revenue")
             show_table(
@@ -397,10 +415,11 @@ def panels() -> None:
         f"Lake `{config.lake_root}` (committed files only) · warehouse `{config.warehouse_path}` · "
         f"refreshed {refreshed_at:%H:%M:%S} UTC, every {config.dashboard_refresh_seconds} s"
     )
+    resolution = resolution_picker()
     lake = queries.open_lake(config.lake_root)
     try:
-        traffic_panels(lake)
-        revenue_panels(lake)
+        traffic_panels(lake, resolution)
+        revenue_panels(lake, resolution)
         live_sessions_panel(lake)
         anomaly_panels(lake)
     finally:

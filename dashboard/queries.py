@@ -15,6 +15,7 @@ import duckdb
 import pandas as pd
 
 from pipeline import lake
+from stack.config import Config
 
 # Time series show the newest windows, however old they are (a replayed lake is not "now").
 RECENT_WINDOWS = 60
@@ -79,12 +80,56 @@ def _frame(
 
 
 def _recent(table: str) -> str:
-    """Rows of the newest RECENT_WINDOWS windows of a gold table."""
+    """Rows of the newest RECENT_WINDOWS windows of a gold table (or a subquery's rows)."""
     return (
         f"select * from {table} where window_start >= (select min(window_start) from "
         f"(select distinct window_start from {table} order by window_start desc "
         f"limit {RECENT_WINDOWS}))"
     )
+
+
+# --- gold at a chosen resolution ----------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Resolution:
+    """A window size the windowed panels can show (docs/lake.md, "Window sizes"): window_minutes
+    reads a metric's `*_per_window` table, a rollup size the rows of that size in its
+    `*_per_rollup_window` table."""
+
+    minutes: int
+    is_rollup: bool = False
+
+    def table(self, metric: str) -> str:
+        """The lake table of `metric` ("revenue", "active_users", ...) at this size."""
+        return f"gold_{metric}_per_{'rollup_' if self.is_rollup else ''}window"
+
+    def rows(self, metric: str) -> str:
+        """SQL naming the metric's rows at this size, to select from."""
+        table = self.table(metric)
+        if not self.is_rollup:
+            return table
+        return f"(select * from {table} where window_minutes = {int(self.minutes)})"
+
+    @property
+    def label(self) -> str:
+        return f"{self.minutes} min"
+
+
+def resolutions(config: Config) -> list[Resolution]:
+    """The sizes gold reports, finest first: window_minutes, then the rollup sizes."""
+    return [
+        Resolution(config.window_minutes),
+        *(
+            Resolution(size, is_rollup=True)
+            for size in config.rollup_minutes
+            if size != config.window_minutes  # the same windows as the finest table's
+        ),
+    ]
+
+
+# The *_per_window tables: what a panel shows unless given another resolution.
+FINEST = Resolution(0)
 
 
 # --- gold: traffic and revenue ------------------------------------------------------------------
@@ -121,23 +166,27 @@ class RevenueTotals:
     revenue: Decimal
 
 
-def revenue_totals(connection: duckdb.DuckDBPyConnection) -> RevenueTotals:
-    if not has_table(connection, "gold_revenue_per_window"):
+def revenue_totals(
+    connection: duckdb.DuckDBPyConnection, resolution: Resolution = FINEST
+) -> RevenueTotals:
+    if not has_table(connection, resolution.table("revenue")):
         return RevenueTotals(0, 0, Decimal("0.00"))
     window_count, order_count, revenue = connection.execute(
         "select count(distinct window_start), coalesce(sum(order_count), 0)::bigint, "
-        "coalesce(sum(revenue), 0)::decimal(18, 2) from gold_revenue_per_window"
+        f"coalesce(sum(revenue), 0)::decimal(18, 2) from {resolution.rows('revenue')}"
     ).fetchall()[0]
     return RevenueTotals(window_count, order_count, revenue)
 
 
-def revenue_per_window(connection: duckdb.DuckDBPyConnection) -> pd.DataFrame:
+def revenue_per_window(
+    connection: duckdb.DuckDBPyConnection, resolution: Resolution = FINEST
+) -> pd.DataFrame:
     return _frame(
         connection,
-        "gold_revenue_per_window",
+        resolution.table("revenue"),
         "select window_start, sum(order_count)::bigint as order_count, "
         "sum(revenue)::double as revenue "
-        f"from ({_recent('gold_revenue_per_window')}) group by all order by all",
+        f"from ({_recent(resolution.rows('revenue'))}) group by all order by all",
         ["window_start", "order_count", "revenue"],
     )
 
@@ -164,23 +213,27 @@ def revenue_by_category(connection: duckdb.DuckDBPyConnection) -> pd.DataFrame:
     )
 
 
-def active_users_per_window(connection: duckdb.DuckDBPyConnection) -> pd.DataFrame:
+def active_users_per_window(
+    connection: duckdb.DuckDBPyConnection, resolution: Resolution = FINEST
+) -> pd.DataFrame:
     return _frame(
         connection,
-        "gold_active_users_per_window",
+        resolution.table("active_users"),
         "select window_start, sum(active_users)::bigint as active_users "
-        f"from ({_recent('gold_active_users_per_window')}) group by all order by all",
+        f"from ({_recent(resolution.rows('active_users'))}) group by all order by all",
         ["window_start", "active_users"],
     )
 
 
-def purchases_by_device(connection: duckdb.DuckDBPyConnection) -> pd.DataFrame:
+def purchases_by_device(
+    connection: duckdb.DuckDBPyConnection, resolution: Resolution = FINEST
+) -> pd.DataFrame:
     """The last hour of windows, one row per device type."""
     return _frame(
         connection,
-        "gold_purchases_by_device_per_window",
+        resolution.table("purchases_by_device"),
         "select device_type, sum(purchase_count)::bigint as purchase_count, "
-        "sum(revenue)::double as revenue from gold_purchases_by_device_per_window "
+        f"sum(revenue)::double as revenue from {resolution.rows('purchases_by_device')} "
         "group by device_type order by revenue desc, device_type",
         ["device_type", "purchase_count", "revenue"],
     )

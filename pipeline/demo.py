@@ -62,6 +62,8 @@ def run(config: Config, log=print) -> None:
     log(
         f"Dashboard (live, refreshes every {config.dashboard_refresh_seconds} s): {config.dashboard_url}"
     )
+    sizes = " / ".join(str(m) for m in (config.window_minutes, *config.rollup_minutes))
+    log(f"  its Resolution picker shows active users, revenue and devices per {sizes} minutes")
     log("More events: python jobs.py generate --rate 500   Stop everything: python jobs.py down")
 
 
@@ -96,6 +98,14 @@ def show(config: Config, log=print) -> None:
             "count(*) as flagged_windows "
             "from gold_high_interest_products where is_high_interest_low_conversion "
             "group by product_id order by views desc limit 5",
+        ),
+        (
+            "active users and revenue per rollup window (newest; a window appears once it closed)",
+            "select users.window_minutes, users.window_start, users.active_users, "
+            "coalesce(orders.order_count, 0) as order_count, orders.revenue "
+            "from gold_active_users_per_rollup_window as users "
+            "left join gold_revenue_per_rollup_window as orders using (window_minutes, window_start) "
+            "order by users.window_start desc, users.window_minutes limit 6",
         ),
     ):
         log("")

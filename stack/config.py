@@ -25,6 +25,7 @@ ENV_PREFIX = "CLICKSTREAM_"
 # reconciliation tests, the high-interest/low-conversion flag of product_performance, sessions.
 DBT_VARS = (
     "window_minutes",
+    "rollup_minutes",
     "hilc_min_views",
     "hilc_confidence",
     "hilc_conversion_ratio",
@@ -77,6 +78,9 @@ class Config:
     # a new event. The state is rate x this many ids (pipeline/state_cost.py, docs/operations.md).
     dedup_state_ttl: str = "1 h"
     window_minutes: int = 1
+    # The coarser tumbling windows gold also reports, cascaded from the window_minutes windows
+    # (docs/lake.md, "Window sizes"): two sizes, each a multiple of the one before.
+    rollup_minutes: tuple[int, ...] = (5, 10)
     bot_events_per_minute: int = 50
     high_value_price: int = 500
     # High interest, low conversion (docs/lake.md): over sliding windows of hilc_window_minutes
@@ -126,6 +130,8 @@ class Config:
             "max_future_minutes": str(self.max_future_minutes),
             "dedup_state_ttl": self.dedup_state_ttl,
             "window_minutes": str(self.window_minutes),
+            "rollup_minutes_1": str(self.rollup_minutes[0]),
+            "rollup_minutes_2": str(self.rollup_minutes[1]),
             "bot_events_per_minute": str(self.bot_events_per_minute),
             "high_value_price": str(self.high_value_price),
             "hilc_min_views": str(self.hilc_min_views),
@@ -168,7 +174,7 @@ class Config:
     def as_environ(self) -> dict[str, str]:
         """Every setting as a CLICKSTREAM_* variable, so a child process loads this same config."""
         return {
-            ENV_PREFIX + field.name.upper(): str(getattr(self, field.name))
+            ENV_PREFIX + field.name.upper(): _environ_value(getattr(self, field.name))
             for field in dataclasses.fields(self)
         }
 
@@ -199,8 +205,9 @@ PRIVATE_STACK_PORTS = (
 )
 
 
-# Measured: at 2g the silver_gold job's window operators fail to open; 3g runs it.
-MIN_TASKMANAGER_MEMORY_BYTES = 3 * 1024**3
+# Measured with every window operator silver_gold has (~60 with the rollups and sessions): at 4g
+# they fail to open, 5g runs the job (docs/operations.md, "Knobs").
+MIN_TASKMANAGER_MEMORY_BYTES = 5 * 1024**3
 _UNITS = {"": 1, "k": 1024, "m": 1024**2, "g": 1024**3, "t": 1024**4}
 
 
@@ -231,7 +238,21 @@ def private_stack_environ(state_dir: Path, environ: dict[str, str] | None = None
     return private
 
 
+def _environ_value(value: object) -> str:
+    """A setting as its CLICKSTREAM_* variable reads: a tuple of sizes as `5,10`."""
+    return ",".join(map(str, value)) if isinstance(value, tuple) else str(value)
+
+
 def _coerce(name: str, raw: object, to_type: type) -> object:
+    if to_type is tuple:
+        # TOML gives a list ([5, 10]), the environment a comma-separated string ("5,10").
+        items = raw.split(",") if isinstance(raw, str) else raw
+        try:
+            return tuple(int(item) for item in items)  # type: ignore[union-attr]
+        except (TypeError, ValueError):
+            raise ConfigError(
+                f"{name} must be a list of whole minutes such as 5,10, got {raw!r}"
+            ) from None
     if to_type is Path:
         return Path(str(raw)).expanduser().resolve()
     if to_type is int:
@@ -254,7 +275,7 @@ def load_config(
     environ = dict(os.environ if environ is None else environ)
     path = path or Path(environ.get(f"{ENV_PREFIX}CONFIG", REPO_ROOT / "clickstream.toml"))
     fields = {f.name: f for f in dataclasses.fields(Config)}
-    types = {"Path": Path, "int": int, "float": float, "str": str}
+    types = {"Path": Path, "int": int, "float": float, "str": str, "tuple[int, ...]": tuple}
     values: dict[str, object] = {}
 
     if path.exists():
@@ -297,10 +318,10 @@ def _validate(config: Config) -> None:
         raise ConfigError(f"ports must be distinct, got {ports}")
     if memory_bytes(config.taskmanager_memory) < MIN_TASKMANAGER_MEMORY_BYTES:
         raise ConfigError(
-            f"taskmanager_memory must be at least 3g, got {config.taskmanager_memory!r}: "
-            "silver_gold's window operators share the slot's managed memory, and with less each "
-            "gets too little to open (Flink fails them with a NullPointerException in "
-            "BytesMap.resetBucketSegments and restarts them forever)"
+            f"taskmanager_memory must be at least 5g, got {config.taskmanager_memory!r}: "
+            "silver_gold's ~60 window operators share their slot's managed memory, and with less "
+            "each gets too little to open (Flink fails them, 'minBucketMemorySize is not valid' "
+            "or a NullPointerException in BytesMap, and restarts them forever)"
         )
     if config.taskmanager_slots < 4:
         raise ConfigError("taskmanager_slots must be at least 4: a filesystem sink alone needs 2")
@@ -312,6 +333,7 @@ def _validate(config: Config) -> None:
     for name in ("watermark_delay_seconds", "max_future_minutes", "window_minutes"):
         if not 0 < getattr(config, name) < 100:
             raise ConfigError(f"{name} must be between 1 and 99, got {getattr(config, name)}")
+    _validate_rollups(config)
     if not 1 <= config.session_timeout_minutes <= 1440:
         raise ConfigError(
             f"session_timeout_minutes must be between 1 and 1440 (a day), "
@@ -340,4 +362,21 @@ def _validate_hilc(config: Config) -> None:
     if not 0 < config.hilc_conversion_ratio <= 1:
         raise ConfigError(
             f"hilc_conversion_ratio must be in (0, 1], got {config.hilc_conversion_ratio}"
+        )
+
+
+def _validate_rollups(config: Config) -> None:
+    sizes = config.rollup_minutes
+    if len(sizes) != 2:
+        raise ConfigError(f"rollup_minutes must be two window sizes such as 5,10, got {sizes}")
+    first, second = sizes
+    # Each size is cascaded from the one before it: whole windows of it (docs/lake.md).
+    if not 0 < first < 100 or first % config.window_minutes:
+        raise ConfigError(
+            f"rollup_minutes: {first} must be a multiple of window_minutes "
+            f"({config.window_minutes}) between 1 and 99"
+        )
+    if not first < second < 100 or second % first:
+        raise ConfigError(
+            f"rollup_minutes: {second} must be a multiple of {first} above it and below 100"
         )

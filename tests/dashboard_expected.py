@@ -5,7 +5,7 @@ own queries, so the tests of dashboard/ compare against an independent answer.""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -42,6 +42,22 @@ class ExpectedDashboard:
     # Live sessions (gold/sessions): device -> sessions, median and p90 duration, bounce and
     # conversion rates.
     live_sessions_by_device: dict[str, tuple[int, float, float, float, float]]
+    # The windowed panels at each rollup size (the resolution picker), by size in minutes.
+    rollups: dict[int, ExpectedRollup] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class ExpectedRollup:
+    """What the active users, revenue and device panels show at one rollup size."""
+
+    active_windows: list  # window_start of every window with an active user, oldest first
+    peak_active_users: int
+    newest_active_users: int
+    window_count: int  # windows with orders
+    order_count: int
+    revenue: Decimal
+    purchases_by_device: dict[str, int]
+    revenue_by_device: dict[str, Decimal]
 
 
 def lake_rows(lake_root: Path, table: str) -> list[dict[str, Any]]:
@@ -116,6 +132,28 @@ def expected_dashboard(lake_root: Path, config: Config) -> ExpectedDashboard:
         session_count=len(sessions),
         converted_session_count=sum(session["is_converted"] for session in sessions),
         live_sessions_by_device=_live_sessions_by_device(sessions),
+        rollups={minutes: _rollup(gold, minutes) for minutes in config.rollup_minutes},
+    )
+
+
+def _rollup(gold: dict[str, list[dict[str, Any]]], minutes: int) -> ExpectedRollup:
+    def of_size(table: str) -> list[dict[str, Any]]:
+        return [row for row in gold[table] if row["window_minutes"] == minutes]
+
+    active = sorted(
+        of_size("gold_active_users_per_rollup_window"), key=lambda row: row["window_start"]
+    )
+    revenue = of_size("gold_revenue_per_rollup_window")
+    by_device = of_size("gold_purchases_by_device_per_rollup_window")
+    return ExpectedRollup(
+        active_windows=[row["window_start"] for row in active][-RECENT_WINDOWS:],
+        peak_active_users=max((row["active_users"] for row in active), default=0),
+        newest_active_users=active[-1]["active_users"] if active else 0,
+        window_count=len(revenue),
+        order_count=sum(row["order_count"] for row in revenue),
+        revenue=sum((row["revenue"] for row in revenue), Decimal("0.00")),
+        purchases_by_device=_sum_by(by_device, "device_type", "purchase_count"),
+        revenue_by_device=_sum_by(by_device, "device_type", "revenue"),
     )
 
 

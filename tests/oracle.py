@@ -135,6 +135,7 @@ def expected_gold(
         "gold_high_interest_products": _high_interest_products(interactions, config),
         "gold_sessions": (closed := sessions(events, order_items, config)),
         "gold_session_metrics_per_window": _session_metrics(closed, per_window),
+        **_rollup_gold(events, order_items, config),
     }
 
 
@@ -228,6 +229,71 @@ def percentile(values: Sequence[float], share: float) -> float:
     if below == above:
         return ordered[below - 1]
     return (above - rank) * ordered[below - 1] + (rank - below) * ordered[above - 1]
+
+
+def _rollup_gold(
+    events: Sequence[Mapping[str, Any]], order_items: Sequence[Mapping[str, Any]], config: Config
+) -> dict[str, list[Row]]:
+    """The ``*_per_rollup_window`` tables: each ``rollup_minutes`` size's windows recomputed
+    straight from silver (never from the finer windows' figures), with the same definitions as
+    the ``window_minutes`` tables and the size in ``window_minutes``: distinct users and orders
+    over the whole window, sums of line totals, the product funnel's counts."""
+    device_of = {row["event_id"]: row["device_type"] for row in events}
+    interactions = [
+        (row["event_at"], row["product_id"], row["event_type"])
+        for row in events
+        if row["event_type"] in ("product_view", "add_to_cart")
+    ] + [(item["event_at"], item["product_id"], "purchase") for item in order_items]
+    tables: dict[str, list[Row]] = {
+        f"gold_{name}_per_rollup_window": []
+        for name in ("revenue", "active_users", "purchases_by_device", "product_conversion")
+    }
+    for minutes in config.rollup_minutes:
+        windows = _Windows(minutes)
+
+        def bounds(start: datetime, windows: _Windows = windows, minutes: int = minutes) -> Row:
+            return {**windows.bounds(start), "window_minutes": minutes}
+
+        users: dict[datetime, set[str]] = defaultdict(set)
+        for row in events:
+            users[window_start(row["event_at"], minutes)].add(row["user_id"])
+        orders: dict[tuple, set[str]] = defaultdict(set)
+        revenue: dict[tuple, Decimal] = defaultdict(Decimal)
+        for item in order_items:
+            start = window_start(item["event_at"], minutes)
+            for key in ((start, None), (start, device_of[item["event_id"]])):
+                orders[key].add(item["order_id"])
+                revenue[key] += item["line_total"]
+        funnel: dict[tuple, Counter[str]] = defaultdict(Counter)
+        for at, product_id, event_type in interactions:
+            funnel[window_start(at, minutes), product_id][event_type] += 1
+
+        tables["gold_active_users_per_rollup_window"] += [
+            {**bounds(start), "active_users": len(ids)} for start, ids in users.items()
+        ]
+        for (start, device), ids in orders.items():
+            figures = {"revenue": revenue[start, device].quantize(CENT)}
+            if device is None:
+                tables["gold_revenue_per_rollup_window"].append(
+                    {**bounds(start), "order_count": len(ids), **figures}
+                )
+            else:
+                tables["gold_purchases_by_device_per_rollup_window"].append(
+                    {**bounds(start), "device_type": device, "purchase_count": len(ids), **figures}
+                )
+        for (start, product_id), counts in funnel.items():
+            views, purchases = counts["product_view"], counts["purchase"]
+            tables["gold_product_conversion_per_rollup_window"].append(
+                {
+                    **bounds(start),
+                    "product_id": product_id,
+                    "view_count": views,
+                    "cart_count": counts["add_to_cart"],
+                    "purchase_count": purchases,
+                    "conversion_rate": purchases / views if views else None,
+                }
+            )
+    return tables
 
 
 def _high_interest_products(interactions: Sequence[Mapping[str, Any]], config: Config) -> list[Row]:

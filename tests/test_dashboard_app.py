@@ -8,8 +8,12 @@ from datetime import datetime, timedelta
 from pathlib import Path
 
 import pytest
-from lake_fixture import write_table
+from dashboard_expected import expected_dashboard
+from lake_fixture import small_hand_checked_lake, write_table
 from streamlit.testing.v1 import AppTest
+
+from dashboard.queries import Resolution
+from stack.config import load_config
 
 APP = Path(__file__).resolve().parent.parent / "dashboard" / "app.py"
 
@@ -56,3 +60,31 @@ def test_the_quality_panel_says_when_more_records_came_out_than_went_in(empty_la
     duplicates = next(metric for metric in app.metric if metric.label == "Duplicates removed")
     assert duplicates.value == "-1"
     assert any("more records came out than were read" in warning.value for warning in app.warning)
+
+
+def test_the_resolution_picker_switches_the_windowed_panels_to_a_rollup_size(empty_lake):
+    """1 / 5 / 10 minutes (from the config): at a rollup size the active users and revenue
+    panels read that size's rows of the rollup tables, as the oracle recomputes them."""
+    small_hand_checked_lake(empty_lake)
+    config = load_config()
+    expected = expected_dashboard(empty_lake, config)
+    app = run_app()
+    [picker] = app.radio
+    assert list(picker.options) == [
+        f"{minutes} min" for minutes in (config.window_minutes, *config.rollup_minutes)
+    ]
+
+    def shown(label: str) -> str:
+        return next(metric for metric in app.metric if metric.label == label).value
+
+    assert shown("Windows with orders") == f"{expected.order_count:,}"  # one order a window
+    for minutes in config.rollup_minutes:
+        app = picker.set_value(Resolution(minutes, is_rollup=True)).run()
+        assert not app.exception, app.exception
+        [picker] = app.radio
+        want = expected.rollups[minutes]
+        assert shown("Peak active users per window") == f"{want.peak_active_users:,}"
+        assert shown("Active users, newest window") == f"{want.newest_active_users:,}"
+        assert shown("Windows with orders") == f"{want.window_count:,}"
+        assert shown("Revenue, last hour") == f"{float(want.revenue):,.2f}"
+        assert any(f"per {minutes} min window" in caption.value for caption in app.caption)

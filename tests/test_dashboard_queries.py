@@ -102,6 +102,30 @@ def test_traffic_matches_the_silver_events(lake, expected):
     assert active["active_users"].max() == expected.peak_active_users
 
 
+def test_each_rollup_resolution_reads_its_windows(lake, expected, config):
+    """The resolution picker's sizes: window_minutes reads the *_per_window tables, each rollup
+    size its rows of the *_per_rollup_window tables, against the oracle's recomputation."""
+    finest, *rollups = queries.resolutions(config)
+    assert finest.table("active_users") == "gold_active_users_per_window"
+    assert [r.minutes for r in rollups] == list(config.rollup_minutes)
+    for resolution in rollups:
+        want = expected.rollups[resolution.minutes]
+        active = queries.active_users_per_window(lake, resolution)
+        assert list(active["window_start"]) == want.active_windows
+        assert (active["active_users"].max(), active["active_users"].iloc[-1]) == (
+            want.peak_active_users,
+            want.newest_active_users,
+        )
+        totals = queries.revenue_totals(lake, resolution)
+        assert totals == queries.RevenueTotals(want.window_count, want.order_count, want.revenue)
+        assert queries.revenue_per_window(lake, resolution)["revenue"].sum() == float(want.revenue)
+        by_device = queries.purchases_by_device(lake, resolution)
+        assert as_dict(by_device, "device_type", "purchase_count") == want.purchases_by_device
+    # the lake's activity falls in fewer windows of the coarsest size than of the finest
+    finest_windows = queries.active_users_per_window(lake)["window_start"]
+    assert len(expected.rollups[config.rollup_minutes[-1]].active_windows) < len(finest_windows)
+
+
 def test_anomalies_are_the_bot_and_the_product_nobody_buys(lake, expected, config):
     bots = queries.bot_suspects(lake)
     assert as_dict(bots, "user_id", "max_events_per_minute") == expected.bot_events_per_minute

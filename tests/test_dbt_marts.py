@@ -382,6 +382,42 @@ def test_reconciliation_warns_when_gold_disagrees_with_silver(built, tmp_path):
     assert "WARN 1 assert_gold_events_per_minute_match_silver" in output
 
 
+def test_rollup_reconciliation_warns_for_each_size_that_disagrees(built, tmp_path):
+    """The rollup tables are recomputed from silver per size: a 10-minute window's count that is
+    not its distinct users (here: the sum of its 5-minute windows' counts plus one) is named."""
+    warehouse = Warehouse(tmp_path)
+    shutil.copytree(built.lake, warehouse.lake)
+    gold = warehouse.lake / "gold" / "active_users_per_rollup_window"
+    names = ("window_start", "window_end", "window_minutes", "active_users")
+    with duckdb.connect() as con:
+        rows = con.execute(
+            f"""
+            select {", ".join(names[:-1])},
+                active_users + case when window_minutes = 10
+                    and window_start = (select min(window_start) from read_parquet(
+                        '{gold}/*/part-*') where window_minutes = 10) then 1 else 0 end
+            from read_parquet('{gold}/*/part-*')
+            """
+        ).fetchall()
+    shutil.rmtree(gold)
+    write_table(
+        warehouse.lake,
+        "gold/active_users_per_rollup_window",
+        [dict(zip(names, row, strict=True)) for row in rows],
+    )
+
+    output = warehouse.dbt(
+        "build",
+        "--select",
+        "+assert_gold_active_users_per_rollup_window_match_silver",
+        "+assert_gold_windows_are_window_minutes_long",
+        "--indirect-selection",
+        "cautious",
+    )
+    assert "WARN 1 assert_gold_active_users_per_rollup_window_match_silver" in output
+    assert "PASS assert_gold_windows_are_window_minutes_long" in output
+
+
 def test_an_empty_lake_builds_empty_marts_and_docs(tmp_path):
     warehouse = Warehouse(tmp_path)
     warehouse.lake.mkdir()

@@ -388,7 +388,14 @@ def test_a_column_the_staging_model_stops_reading_is_named(contract_copy, tables
 def test_select_items_swapped_under_a_column_list_are_named(contract_copy, tables):
     before = without_location(insert_differences(tables, SQL_DIR))
     job = contract_copy / "flink_sql" / "jobs" / "silver_gold.sql"
-    edit(job, "    order_count,\n    revenue,\n", "    revenue,\n    order_count,\n")
+    # the 1-minute table's INSERT (the rollup table's reads the same two names)
+    edit(
+        job,
+        "    order_count,\n    revenue,\n    cast(cast(window_start as date) as string) as dt\n"
+        "from revenue_per_window;",
+        "    revenue,\n    order_count,\n    cast(cast(window_start as date) as string) as dt\n"
+        "from revenue_per_window;",
+    )
     problems = insert_differences(copied_tables(contract_copy), contract_copy / "flink_sql")
     assert introduced(before, without_location(problems)) == [
         "gold_revenue_per_window.order_count is filled by a select item named revenue",

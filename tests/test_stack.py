@@ -44,7 +44,7 @@ def test_toml_file_then_environment(tmp_path):
         ({"CLICKSTREAM_WINDOW_MINUTES": "0"}, "window_minutes must be between 1 and 99"),
         ({"CLICKSTREAM_SESSION_TIMEOUT_MINUTES": "0"}, "session_timeout_minutes"),
         ({"CLICKSTREAM_SESSION_TIMEOUT_MINUTES": "1441"}, "between 1 and 1440"),
-        ({"CLICKSTREAM_TASKMANAGER_MEMORY": "2g"}, "taskmanager_memory must be at least 3g"),
+        ({"CLICKSTREAM_TASKMANAGER_MEMORY": "4g"}, "taskmanager_memory must be at least 5g"),
         ({"CLICKSTREAM_TASKMANAGER_MEMORY": "lots"}, "not a memory size: 'lots'"),
     ],
 )
@@ -67,7 +67,10 @@ def test_dbt_var_is_the_setting_of_the_same_name_with_the_same_default(name):
     env_name, default = match.groups()
     assert env_name == name.upper()
     default_value = next(f.default for f in dataclasses.fields(Config) if f.name == name)
-    assert type(default_value)(default) == default_value
+    # read as the config reads that variable (a tuple of sizes from "5,10")
+    missing = REPO_ROOT / "no-such-clickstream.toml"
+    loaded = load_config(path=missing, environ={f"CLICKSTREAM_{env_name}": default})
+    assert getattr(loaded, name) == default_value
 
 
 def test_no_dbt_var_copies_a_setting_outside_dbt_vars():
@@ -165,3 +168,41 @@ def test_recycled_pid_without_marker_is_not_ours(tmp_path):
     finally:
         other.kill()
         other.wait()
+
+
+# --- rollup_minutes: the coarser gold window sizes, cascaded from window_minutes -------------
+
+
+def test_rollup_minutes_from_toml_list_and_environment(tmp_path):
+    path = tmp_path / "clickstream.toml"
+    path.write_text("rollup_minutes = [2, 6]\n")
+    assert load_config(path=path, environ={}).rollup_minutes == (2, 6)
+    config = load_config(path=path, environ={"CLICKSTREAM_ROLLUP_MINUTES": "15,30"})
+    assert config.rollup_minutes == (15, 30)
+    params = config.sql_params("silver_gold")
+    assert (params["rollup_minutes_1"], params["rollup_minutes_2"]) == ("15", "30")
+    assert config.dbt_vars()["rollup_minutes"] == (15, 30)
+    # a child process given this config's environment loads the same sizes
+    assert load_config(path=path, environ=config.as_environ()).rollup_minutes == (15, 30)
+
+
+@pytest.mark.parametrize(
+    ("environ", "message"),
+    [
+        ({"CLICKSTREAM_ROLLUP_MINUTES": "5"}, "two window sizes"),
+        ({"CLICKSTREAM_ROLLUP_MINUTES": "5,10,20"}, "two window sizes"),
+        ({"CLICKSTREAM_ROLLUP_MINUTES": "five,ten"}, "whole minutes"),
+        ({"CLICKSTREAM_ROLLUP_MINUTES": "5,12"}, "12 must be a multiple of 5"),
+        ({"CLICKSTREAM_ROLLUP_MINUTES": "10,5"}, "5 must be a multiple of 10 above it"),
+        ({"CLICKSTREAM_ROLLUP_MINUTES": "5,5"}, "5 must be a multiple of 5 above it"),
+        ({"CLICKSTREAM_ROLLUP_MINUTES": "50,100"}, "below 100"),
+        ({"CLICKSTREAM_ROLLUP_MINUTES": "0,10"}, "multiple of window_minutes"),
+        (
+            {"CLICKSTREAM_WINDOW_MINUTES": "2", "CLICKSTREAM_ROLLUP_MINUTES": "5,10"},
+            r"5 must be a multiple of window_minutes \(2\)",
+        ),
+    ],
+)
+def test_bad_rollup_minutes_are_rejected_with_the_reason(tmp_path, environ, message):
+    with pytest.raises(ConfigError, match=message):
+        load_config(path=tmp_path / "none.toml", environ=environ)

@@ -265,4 +265,60 @@ select
     cast(cast(window_start as date) as string) as dt
 from record_outcomes_per_minute;
 
+-- Orders and revenue per rollup window (both rollup sizes), cascaded from the windows above.
+insert into gold_revenue_per_rollup_window (
+    window_start, window_end, window_minutes, order_count, revenue, dt
+)
+select
+    window_start,
+    window_end,
+    window_minutes,
+    order_count,
+    revenue,
+    cast(cast(window_start as date) as string) as dt
+from revenue_per_rollup_window;
+
+-- Distinct users per rollup window.
+insert into gold_active_users_per_rollup_window (
+    window_start, window_end, window_minutes, active_users, dt
+)
+select
+    window_start,
+    window_end,
+    window_minutes,
+    active_users,
+    cast(cast(window_start as date) as string) as dt
+from active_users_per_rollup_window;
+
+-- Purchases and revenue per device type per rollup window.
+insert into gold_purchases_by_device_per_rollup_window (
+    window_start, window_end, window_minutes, device_type, purchase_count, revenue, dt
+)
+select
+    window_start,
+    window_end,
+    window_minutes,
+    device_type,
+    purchase_count,
+    revenue,
+    cast(cast(window_start as date) as string) as dt
+from purchases_by_device_per_rollup_window;
+
+-- The product funnel per rollup window.
+insert into gold_product_conversion_per_rollup_window (
+    window_start, window_end, window_minutes, product_id, view_count, cart_count,
+    purchase_count, conversion_rate, dt
+)
+select
+    window_start,
+    window_end,
+    window_minutes,
+    product_id,
+    view_count,
+    cart_count,
+    purchase_count,
+    conversion_rate,
+    cast(cast(window_start as date) as string) as dt
+from product_conversion_per_rollup_window;
+
 end;

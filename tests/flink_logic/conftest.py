@@ -43,5 +43,7 @@ def _selected(session: pytest.Session) -> tuple[list[Scenario], list[str]]:
 def flink_results(request, flink_views: FlinkViews, logic_config: Config) -> Results:
     scenarios, views = _selected(request.session)
     # Each case starts on a boundary of every window size, tumbling or sliding.
-    align = math.lcm(logic_config.window_minutes, logic_config.hilc_slide_minutes)
+    align = math.lcm(
+        logic_config.window_minutes, logic_config.hilc_slide_minutes, *logic_config.rollup_minutes
+    )
     return run_scenarios(flink_views, scenarios, views, align)

@@ -33,6 +33,10 @@ GOLD_VIEWS = (
     "high_interest_products",
     "sessions",
     "session_metrics_per_window",
+    "revenue_per_rollup_window",
+    "active_users_per_rollup_window",
+    "purchases_by_device_per_rollup_window",
+    "product_conversion_per_rollup_window",
 )
 VIEWS = ("events_checked", "events_late", "events_enriched", "order_items_flattened", *GOLD_VIEWS)
 # Kafka timestamps: the end of the run, so no event is beyond the far-future cut-off.

@@ -198,6 +198,33 @@ def test_every_panel_shows_the_lake_and_the_marts(page, expected, tmp_path):
         shutil.copy(tmp_path / "dashboard.png", target / "dashboard.png")
 
 
+def test_the_resolution_picker_shows_each_rollup_size(page, expected, dashboard_config):
+    """Picking a rollup size (docs/lake.md, "Window sizes") switches the active users and revenue
+    panels to that size's windows; picking window_minutes again switches back."""
+    picker = panel(page, "resolution")
+    active, revenue = panel(page, "active-users"), panel(page, "revenue")
+    for minutes in dashboard_config.rollup_minutes:
+        picker.get_by_text(f"{minutes} min", exact=True).click()
+        want = expected.rollups[minutes]
+        expect(active).to_contain_text(f"per {minutes} min window", timeout=PANEL_TIMEOUT_MS)
+        expect(metric(active, "Peak active users per window")).to_have_text(
+            str(want.peak_active_users)
+        )
+        expect(metric(revenue, "Windows with orders")).to_have_text(str(want.window_count))
+        expect(metric(revenue, "Revenue, last hour")).to_have_text(money(want.revenue))
+        assert table_rows(panel(page, "devices")) == {
+            device: [str(count), money(want.revenue_by_device[device])]
+            for device, count in want.purchases_by_device.items()
+        }
+    picker.get_by_text(f"{dashboard_config.window_minutes} min", exact=True).click()
+    expect(active).to_contain_text(
+        f"per {dashboard_config.window_minutes} min window", timeout=PANEL_TIMEOUT_MS
+    )
+    expect(metric(active, "Peak active users per window")).to_have_text(
+        str(expected.peak_active_users)
+    )
+
+
 def test_it_refreshes_on_its_own(page):
     caption = page.get_by_text("refreshed ", exact=False).first
     expect(caption).to_be_visible(timeout=PANEL_TIMEOUT_MS)

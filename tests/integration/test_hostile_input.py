@@ -323,6 +323,8 @@ def test_no_amount_is_null_anywhere(hostile_runs):
                 "gold_revenue_per_window",
                 "gold_revenue_by_category_per_window",
                 "gold_purchases_by_device_per_window",
+                "gold_revenue_per_rollup_window",
+                "gold_purchases_by_device_per_rollup_window",
             )
         },
     }

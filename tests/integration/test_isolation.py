@@ -46,7 +46,7 @@ def user_shell(tmp_path: Path) -> dict[str, str]:
     environ |= {
         ENV_PREFIX + "STATE_DIR": str(tmp_path / "user-state"),
         ENV_PREFIX + "LAKE_ROOT": str(tmp_path / "user-lake"),
-        ENV_PREFIX + "TASKMANAGER_MEMORY": os.environ.get(ENV_PREFIX + "TASKMANAGER_MEMORY", "3g"),
+        ENV_PREFIX + "TASKMANAGER_MEMORY": os.environ.get(ENV_PREFIX + "TASKMANAGER_MEMORY", "5g"),
     }
     return environ
 

@@ -36,7 +36,7 @@ def test_up_is_idempotent_and_down_leaves_nothing(tmp_path):
         kafka_controller_port=controller_port,
         flink_rest_port=rest_port,
         flink_rpc_port=rpc_port,
-        taskmanager_memory="3g",
+        taskmanager_memory="5g",
     )
     try:
         assert stack.up(config, log=print) == ["kafka", "flink"]

@@ -175,6 +175,8 @@ def assert_reconciled(dbt_output: str) -> None:
         "assert_gold_windows_are_window_minutes_long",
         "assert_gold_revenue_per_window_matches_silver_orders",
         "assert_gold_active_users_match_silver",
+        "assert_gold_active_users_per_rollup_window_match_silver",
+        "assert_gold_revenue_per_rollup_window_matches_silver_orders",
     ):
         assert any(check in line and " PASS " in line for line in lines), check
     summary = next(line for line in reversed(lines) if "Done. PASS=" in line).replace(" ", "")
@@ -190,6 +192,11 @@ def test_flink_writes_five_minute_gold_windows(five_minute_lake: FiveMinuteLake)
     assert gold(lake, "events_per_minute", "distinct window_end - window_start") == [
         (timedelta(minutes=1),)
     ]
+    # the rollup tables keep their own sizes (5 and 10 by default), whatever window_minutes is
+    config = five_minute_lake.config
+    for table in ("active_users_per_rollup_window", "revenue_per_rollup_window"):
+        sizes = gold(lake, table, "distinct window_minutes, window_end - window_start")
+        assert sizes == [(m, timedelta(minutes=m)) for m in config.rollup_minutes], table
     active_users = expected_active_users(events)
     assert [start.minute for start, _ in active_users] == [0, 5, 10]
     assert gold(lake, "active_users_per_window", "window_start, active_users") == active_users

@@ -1,0 +1,28 @@
+with
+
+source as (
+
+    select * from {{ source_or_empty(source('lake', 'gold_revenue_per_rollup_window')) }}
+
+),
+
+renamed as (
+
+    select
+        -- window
+        cast(window_start as timestamp) as window_start,
+        cast(window_end as timestamp) as window_end,
+        cast(window_minutes as integer) as window_minutes,
+
+        -- measures
+        cast(order_count as bigint) as order_count,
+        cast(revenue as decimal(12, 2)) as revenue,
+
+        -- partition
+        cast(dt as date) as window_date
+
+    from source
+
+)
+
+select * from renamed

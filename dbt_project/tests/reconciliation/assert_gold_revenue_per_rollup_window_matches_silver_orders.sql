@@ -1,0 +1,64 @@
+-- Flink's gold revenue_per_rollup_window agrees with silver orders per window of each rollup
+-- size, recomputed from silver (not from the finer windows): distinct orders and the sum of their
+-- line totals, over the span gold covers at that size. Returns the windows that disagree.
+
+with
+
+gold_windows as (
+
+    select * from {{ ref('stg_lake__gold_revenue_per_rollup_window') }}
+
+),
+
+orders as (
+
+    select * from {{ ref('int_orders_aggregated') }}
+
+),
+
+gold_spans as (
+
+    select
+        window_minutes,
+        min(window_start) as first_window_start,
+        max(window_start) as last_window_start
+
+    from gold_windows
+    group by window_minutes
+
+),
+
+silver_windows as (
+
+    {% for minutes in rollup_minutes() %}
+    {{ "union all" if not loop.first }}
+    select
+        {{ minutes }} as window_minutes,
+        time_bucket(
+            to_minutes({{ minutes }}), orders.event_at, timestamp '1970-01-01'
+        ) as window_start,
+        count(distinct orders.order_id) as order_count,
+        sum(orders.order_total) as revenue
+
+    from orders
+    inner join gold_spans
+        on
+            gold_spans.window_minutes = {{ minutes }}
+            and orders.event_at >= gold_spans.first_window_start
+            and orders.event_at < gold_spans.last_window_start + to_minutes({{ minutes }})
+    group by all
+    {% endfor %}
+
+),
+
+compared as (
+
+    {{ rows_that_differ(
+        'gold_windows', 'silver_windows',
+        keys=['window_minutes', 'window_start'],
+        measures=['order_count', 'revenue']
+    ) }}
+
+)
+
+select * from compared

@@ -1,0 +1,15 @@
+-- Gold: purchases and revenue per device type per rollup window, both rollup sizes.
+create table gold_purchases_by_device_per_rollup_window (
+    window_start timestamp(3),
+    window_end timestamp(3),
+    window_minutes int,
+    device_type string,
+    purchase_count bigint,
+    revenue decimal(12, 2),
+    dt string
+) partitioned by (dt) with (
+    'connector' = 'filesystem',
+    'path' = '${lake_root}/gold/purchases_by_device_per_rollup_window',
+    'format' = 'parquet',
+    'sink.partition-commit.policy.kind' = 'success-file'
+);
