@@ -58,7 +58,7 @@ bench: setup
 	$(PY) bench/bench_dbt.py --events 1000000 --events 10000000
 	$(PY) bench/bench_deploy.py
 	$(PY) bench/eval_flags.py
-	$(PY) bench/bench_sessions.py
+	$(PY) bench/bench_gold_cost.py
 
 # Hold SOAK_RATE records/s for SOAK_MINUTES on a stack of its own (own ports, state and lake),
 # with deduplication retention SOAK_RETENTION so the state reaches its steady state within the run;

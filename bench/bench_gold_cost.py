@@ -1,6 +1,6 @@
-"""What the streaming sessions cost: the silver_gold job with and without its two session
-inserts (gold_sessions, gold_session_metrics_per_window), over the same backlog of one simulated
-hour of shop traffic, on a stack of its own (free ports, its own state directory and lake).
+"""What the session windows and the rollup windows cost: the silver_gold job without both, with
+the rollups only, and whole, over the same backlog of one simulated hour of shop traffic, on a
+stack of its own (free ports, its own state directory and lake).
 
 For each variant: the catch-up rate (records the source read / seconds until the consumer lag is
 0 with the state committed, so a checkpoint interval at most is part of it), then the whole state
@@ -8,7 +8,7 @@ of the first checkpoint after that. The session windows hold every user
 active in the last session_timeout_minutes of event time, so one simulated hour is past their
 steady state; the deduplication holds every id (its retention is processing time).
 
-    python bench/bench_sessions.py --sim-rate 200
+    python bench/bench_gold_cost.py --sim-rate 200
 
 Prints figures; asserts nothing.
 """
@@ -16,6 +16,7 @@ Prints figures; asserts nothing.
 from __future__ import annotations
 
 import argparse
+import itertools
 import os
 import re
 import shutil
@@ -38,6 +39,10 @@ from stack.processes import wait_until
 
 JOB = "silver_gold"
 SESSION_TABLES = ("gold_sessions", "gold_session_metrics_per_window")
+ROLLUP_TABLES = tuple(
+    f"gold_{metric}_per_rollup_window"
+    for metric in ("revenue", "active_users", "purchases_by_device", "product_conversion")
+)
 
 
 @dataclass(frozen=True)
@@ -47,13 +52,13 @@ class Variant:
     state_bytes: int
 
 
-def without_sessions(sql_dir: Path, into: Path) -> Path:
-    """A copy of the SQL project whose silver_gold job does not insert into the session tables."""
+def without(sql_dir: Path, into: Path, tables: tuple[str, ...]) -> Path:
+    """A copy of the SQL project whose silver_gold job does not insert into `tables`."""
     shutil.copytree(sql_dir, into)
     job = into / "jobs" / f"{JOB}.sql"
     text = job.read_text()
-    for table in SESSION_TABLES:
-        # one insert: its comment line, the statement, up to the blank line that ends it
+    for table in tables:
+        # one insert: its comment line, the statement, up to the blank line or the end
         text, count = re.subn(rf"--[^\n]*\ninsert into {table} \(.*?;\n\n", "", text, flags=re.S)
         if count != 1:
             raise SystemExit(f"{job}: no insert into {table} to remove")
@@ -115,7 +120,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--timeout-minutes", type=float, default=20)
     args = parser.parse_args(argv)
 
-    state_dir = Path(tempfile.mkdtemp(prefix="clickstream-bench-sessions-")).resolve()
+    state_dir = Path(tempfile.mkdtemp(prefix="clickstream-bench-gold-cost-")).resolve()
     environ = private_stack_environ(state_dir)
     os.environ.clear()
     os.environ.update(environ)
@@ -124,18 +129,24 @@ def main(argv: list[str] | None = None) -> int:
     try:
         records = produce_hour(config, args.sim_rate, args.seed)
         print(f"backlog: one simulated hour, {records:,} records ({args.sim_rate:g}/s of sim time)")
-        before_sql = without_sessions(config.sql_dir, state_dir / "flink_sql-without-sessions")
+        timeout_s = args.timeout_minutes * 60
         variants = [
             run_variant(
-                load_config(sql_dir=before_sql, deployment="before"),
-                "without sessions",
+                load_config(
+                    sql_dir=without(config.sql_dir, state_dir / name, tables), deployment=name
+                ),
+                label,
                 records,
-                args.timeout_minutes * 60,
-            ),
-            run_variant(
-                load_config(deployment="after"), "with sessions", records, args.timeout_minutes * 60
-            ),
+                timeout_s,
+            )
+            for name, label, tables in (
+                ("base", "1-minute gold", SESSION_TABLES + ROLLUP_TABLES),
+                ("rollups", "+ rollups", SESSION_TABLES),
+            )
         ]
+        variants.append(
+            run_variant(load_config(deployment="all"), "+ sessions", records, timeout_s)
+        )
     finally:
         if started:
             stack.down(config)
@@ -147,12 +158,11 @@ def main(argv: list[str] | None = None) -> int:
             f"{variant.name:<18}{variant.records_per_s:>20,.0f}"
             f"{variant.state_bytes / 1e6:>15,.1f} MB"
         )
-    before, after = variants
-    print(
-        f"sessions cost {1 - after.records_per_s / before.records_per_s:.0%} of the catch-up rate "
-        f"and {(after.state_bytes - before.state_bytes) / 1e6:,.1f} MB of state "
-        f"(session_timeout_minutes={config.session_timeout_minutes})"
-    )
+    for before, after in itertools.pairwise(variants):
+        print(
+            f"{after.name} cost {1 - after.records_per_s / before.records_per_s:.0%} of the "
+            f"catch-up rate and {(after.state_bytes - before.state_bytes) / 1e6:,.1f} MB of state"
+        )
     return 0
 
 
