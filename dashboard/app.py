@@ -136,7 +136,11 @@ def live_sessions_panel(lake) -> None:
         )
         by_device = queries.live_sessions_by_device(lake)
         if by_device.empty:
-            no_files("gold/sessions")
+            st.info(
+                "No session has closed yet: the stream closes a session once its event time is "
+                f"{config.session_timeout_minutes} min past the session's last event (after "
+                "`make demo`, keep `python jobs.py generate` running to see them)."
+            )
             return
         closed = int(by_device["sessions_closed"].sum())
         count, bounced, converted = st.columns(3)

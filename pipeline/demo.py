@@ -64,6 +64,10 @@ def run(config: Config, log=print) -> None:
     )
     sizes = " / ".join(str(m) for m in (config.window_minutes, *config.rollup_minutes))
     log(f"  its Resolution picker shows active users, revenue and devices per {sizes} minutes")
+    log(
+        f"  its Live sessions panel fills once sessions close, {config.session_timeout_minutes} "
+        "min of event time after their last event: keep events coming"
+    )
     log("More events: python jobs.py generate --rate 500   Stop everything: python jobs.py down")
 
 

@@ -39,6 +39,7 @@ def test_no_stack_and_an_empty_lake_show_empty_states(empty_lake):
     assert "No dbt warehouse at" in messages
     assert "No committed files in `quality/record_outcomes_per_minute` yet" in messages
     assert "Nothing quarantined in these minutes." in messages
+    assert "No session has closed yet" in messages
     assert not app.error
     assert not [metric for metric in app.metric if metric.label == "Accounting identity"]
 
