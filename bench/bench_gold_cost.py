@@ -33,16 +33,16 @@ import stack
 from generator.model import GeneratorConfig
 from generator.produce import DeliveryStats, KafkaSettings, open_producer, send_records
 from generator.simulate import simulate
-from pipeline import deploy, health
+from pipeline import deploy, health, lake_schema
 from stack.config import Config, load_config, private_stack_environ
 from stack.processes import wait_until
 
 JOB = "silver_gold"
-SESSION_TABLES = ("gold_sessions", "gold_session_metrics_per_window")
-ROLLUP_TABLES = tuple(
-    f"gold_{metric}_per_rollup_window"
-    for metric in ("revenue", "active_users", "purchases_by_device", "product_conversion")
+# From the lake contract (the Flink DDL), so a new session or rollup table is counted too.
+SESSION_TABLES = tuple(
+    name for name in lake_schema.lake_tables() if name.startswith("gold_session")
 )
+ROLLUP_TABLES = tuple(name for name in lake_schema.lake_tables() if name.endswith("_rollup_window"))
 
 
 @dataclass(frozen=True)
