@@ -28,10 +28,11 @@ select
 from (
     select
         user_id,
-        min(event_at) as started_at,
-        max(event_at) as ended_at,
+        -- min/max of the window's time attribute trip Flink's planner: they read a plain copy.
+        min(cast(event_at as timestamp(3))) as started_at,
+        max(cast(event_at as timestamp(3))) as ended_at,
         window_time as closed_at,
-        count(*) filter (where event_type <> 'order_line') as event_count,
+        count(*) as event_count,
         count(*) filter (where event_type = 'product_view') as product_view_count,
         count(distinct product_id) filter (where event_type = 'product_view')
             as viewed_product_count,
@@ -40,12 +41,18 @@ from (
         count(*) filter (where event_type = 'add_to_cart') as add_to_cart_count,
         count(*) filter (where event_type = 'remove_from_cart') as remove_from_cart_count,
         count(*) filter (where event_type = 'purchase') as purchase_count,
-        cast(coalesce(sum(line_total), 0) as decimal(12, 2)) as revenue,
-        earliest_value(device_type, event_at, event_id) filter (where event_type <> 'order_line')
-            as device_type
+        -- The order lines' revenue (docs/lake.md), summed from the purchase row's item arrays.
+        cast(
+            coalesce(
+                sum(order_revenue(item_quantities, item_unit_prices))
+                    filter (where event_type = 'purchase'),
+                0
+            ) as decimal(12, 2)
+        ) as revenue,
+        earliest_value(device_type, event_at, event_id) as device_type
     from table(
         session(
-            table session_activity partition by user_id,
+            table events_enriched partition by user_id,
             descriptor(event_at),
             interval '${session_gap_seconds}' second(6, 3)
         )
