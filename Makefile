@@ -61,15 +61,17 @@ bench: setup
 	$(PY) bench/bench_gold_cost.py
 
 # Hold SOAK_RATE records/s for SOAK_MINUTES on a stack of its own (own ports, state and lake),
-# with deduplication retention SOAK_RETENTION so the state reaches its steady state within the run;
-# prints a sample every 30 s and a verdict, exit 1 when it fails (bench/bench_soak.py).
+# with deduplication retention SOAK_RETENTION and session timeout SOAK_SESSION_TIMEOUT (minutes) so
+# the state reaches its steady state within the run; prints a sample every 30 s and a verdict,
+# exit 1 when it fails (bench/bench_soak.py).
 SOAK_RATE ?= 10000
 SOAK_MINUTES ?= 30
 SOAK_RETENTION ?= 15 min
+SOAK_SESSION_TIMEOUT ?= 10
 .PHONY: soak
 soak: setup
 	$(PY) bench/bench_soak.py --rate $(SOAK_RATE) --minutes $(SOAK_MINUTES) \
-		--dedup-retention "$(SOAK_RETENTION)"
+		--dedup-retention "$(SOAK_RETENTION)" --session-timeout-minutes $(SOAK_SESSION_TIMEOUT)
 
 lint: setup
 	$(VENV)/bin/ruff check .

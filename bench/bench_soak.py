@@ -85,6 +85,8 @@ class SoakSample:
 class Soak:
     rate: float
     minutes: float
+    # the longest any state is held: the deduplication retention or the session timeout (an
+    # open session stays until its last event is that old); the state is judged after it
     retention_s: float
     interval_s: float
     samples: list[SoakSample] = field(default_factory=list)
@@ -280,11 +282,18 @@ def drain(config: Config, timeout_s: float) -> bool:
     return wait_until(drained, timeout_s, interval_s=5.0)
 
 
+def state_horizon_s(config: Config) -> float:
+    """How long the job holds what it holds longest: an id for the deduplication retention, an
+    open session until its last event is session_timeout_minutes old. The state can only be
+    flat after that."""
+    return max(state_cost.duration_s(config.dedup_state_ttl), config.session_timeout_minutes * 60.0)
+
+
 def run(config: Config, args: argparse.Namespace, log=print) -> Soak:
     soak = Soak(
         rate=args.rate,
         minutes=args.minutes,
-        retention_s=state_cost.duration_s(config.dedup_state_ttl),
+        retention_s=state_horizon_s(config),
         interval_s=health.checkpoint_interval_s(config),
     )
     job_ids = [deploy.submit(config, job)[0] for job in JOBS]
@@ -334,7 +343,7 @@ def report(soak: Soak, config: Config, log=print) -> bool:
     steady = all(check.passed for check in checks[:2])
     log(
         f"\nsoak: {soak.rate:,.0f} records/s for {soak.minutes:g} min, dedup retention "
-        f"{config.dedup_state_ttl}, state backend {config.state_backend}, TaskManager "
+        f"{config.dedup_state_ttl}, session timeout {config.session_timeout_minutes} min, state backend {config.state_backend}, TaskManager "
         f"{config.taskmanager_memory}, checkpoint interval {config.checkpoint_interval}"
     )
     for check in checks:
@@ -356,6 +365,11 @@ def main(argv: list[str] | None = None) -> int:
         "--dedup-retention",
         help="dedup_state_ttl for this run, e.g. '15 min' (default: the config's)",
     )
+    parser.add_argument(
+        "--session-timeout-minutes",
+        type=int,
+        help="session_timeout_minutes for this run (default: the config's, 30)",
+    )
     parser.add_argument("--sample-seconds", type=float, default=30)
     parser.add_argument("--drain-minutes", type=float, default=15)
     parser.add_argument("--seed", type=int, default=2024)
@@ -366,6 +380,8 @@ def main(argv: list[str] | None = None) -> int:
 
     state_dir = args.state_dir or Path(tempfile.mkdtemp(prefix="clickstream-soak-"))
     overrides = {"dedup_state_ttl": args.dedup_retention} if args.dedup_retention else {}
+    if args.session_timeout_minutes:
+        overrides["session_timeout_minutes"] = str(args.session_timeout_minutes)
     # A snapshot of the SQL: the soak reads it all along (status, state cost), and an edit to
     # flink_sql/ while it runs must not change or break what it measures.
     sql_snapshot = state_dir / "flink_sql"

@@ -7,6 +7,7 @@ from dataclasses import replace
 
 from bench import bench_soak
 from bench.bench_soak import Soak, SoakSample
+from stack.config import load_config
 
 MB = 1_000_000
 RATE = 10_000.0
@@ -117,3 +118,11 @@ def test_a_heap_whose_floor_rises_is_not_flat():
     ]
     assert bench_soak.heap_check(samples).passed is True
     assert bench_soak.heap_check(rising).passed is False
+
+
+def test_the_state_is_judged_after_the_longest_anything_is_held():
+    """Sessions stay open for session_timeout_minutes after their last event: with a timeout
+    longer than the deduplication retention, the state only levels off after the timeout."""
+    assert bench_soak.state_horizon_s(load_config(dedup_state_ttl="15 min")) == 30 * 60.0
+    shorter = load_config(dedup_state_ttl="15 min", session_timeout_minutes=10)
+    assert bench_soak.state_horizon_s(shorter) == 15 * 60.0
