@@ -9,7 +9,8 @@ refresh of the lake takes. Then it lets the stream drain and checks the accounti
 record by record (pipeline.lake.accounting). The verdict:
 
 - steady state: silver_gold's state flat (or levelling off) once the run is past the
-  deduplication retention, and the Kafka lag bounded (not growing, under a minute of input);
+  deduplication retention and the session timeout, and the Kafka lag bounded (not growing,
+  under a minute of input);
 - every checkpoint faster than the checkpoint interval, none failed;
 - no restarts;
 - heap flat: the lowest heap use of the last third no higher than the middle third's (+10% of
@@ -17,7 +18,8 @@ record by record (pipeline.lake.accounting). The verdict:
 - once drained, bronze = silver + quarantine + late + duplicates exactly, and bronze holds every
   record the generator sent.
 
-    python bench/bench_soak.py --rate 10000 --minutes 30 --dedup-retention "15 min"
+    python bench/bench_soak.py --rate 10000 --minutes 30 --dedup-retention "15 min" \
+        --session-timeout-minutes 10
 
 Sizing (taskmanager_memory, kafka_heap, ...) comes from the defaults or your CLICKSTREAM_*
 environment, as for every stack. Prints a table and the verdict; exit 1 when the verdict fails.
@@ -343,7 +345,8 @@ def report(soak: Soak, config: Config, log=print) -> bool:
     steady = all(check.passed for check in checks[:2])
     log(
         f"\nsoak: {soak.rate:,.0f} records/s for {soak.minutes:g} min, dedup retention "
-        f"{config.dedup_state_ttl}, session timeout {config.session_timeout_minutes} min, state backend {config.state_backend}, TaskManager "
+        f"{config.dedup_state_ttl}, session timeout {config.session_timeout_minutes} min, "
+        f"state backend {config.state_backend}, TaskManager "
         f"{config.taskmanager_memory}, checkpoint interval {config.checkpoint_interval}"
     )
     for check in checks:

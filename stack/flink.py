@@ -68,7 +68,7 @@ def state_settings(config: Config) -> dict[str, object]:
         "state.backend.rocksdb.use-bloom-filter": True,
         # Timers on the heap: a session window moves its timer on every event of the session,
         # and RocksDB timers cost a read and two writes each time (catch-up rate of silver_gold
-        # 5,522 -> 7,628 records/s, bench/bench_gold_cost.py). There is one per open window, a
+        # 5,522 -> 7,628 records/s, bench/bench_gold_cost.py). One per key and open window, a
         # few MB; they are snapshotted whole with each checkpoint.
         "state.backend.rocksdb.timer-service.factory": "HEAP",
         # Only the top level of indexes and filters stays pinned in the cache; the rest is cached
