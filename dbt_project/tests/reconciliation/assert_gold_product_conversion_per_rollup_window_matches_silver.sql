@@ -44,13 +44,7 @@ interactions as (
 
 gold_spans as (
 
-    select
-        window_minutes,
-        min(window_start) as first_window_start,
-        max(window_start) as last_window_start
-
-    from gold_windows
-    group by window_minutes
+    {{ rollup_spans('gold_windows') }}
 
 ),
 
@@ -70,11 +64,7 @@ silver_windows as (
 
     from interactions
     inner join gold_spans
-        on
-            gold_spans.window_minutes = {{ minutes }}
-            and interactions.event_at >= gold_spans.first_window_start
-            and interactions.event_at
-            < gold_spans.last_window_start + to_minutes({{ minutes }})
+        on {{ in_rollup_span('interactions.event_at', minutes) }}
     group by all
     {% endfor %}
 
