@@ -20,7 +20,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from dashboard import queries
-from pipeline import lake
+from pipeline import lake, lake_reader
 
 # Panel -> what it reads on every refresh, as dashboard/app.py calls it.
 PANELS: dict[str, Callable[[object, str], object]] = {
@@ -66,7 +66,11 @@ def record_level_accounting_s(lake_root: str | Path) -> float:
 
 
 def lake_size(lake_root: str | Path) -> tuple[int, int]:
-    files = list(Path(lake_root).rglob("part-*"))
+    """The data files of every table's current snapshot (through the catalog, so a file a
+    checkpoint has not committed is not counted), and their bytes."""
+    files = [
+        Path(path) for table in lake.TABLES for path in lake_reader.scan(lake_root, table).files
+    ]
     return len(files), sum(path.stat().st_size for path in files)
 
 

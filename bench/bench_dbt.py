@@ -298,7 +298,7 @@ def lake_select(table: lake_schema.LakeTable, query: str) -> str:
     (partition,) = table.partition_columns
     columns = ", ".join(
         f'cast("{column.name}" as {column.duckdb_type}) as "{column.name}"'
-        for column in table.stored_columns
+        for column in table.row_columns
     )
     source = lake_schema.partition_source(table)
     return (

@@ -38,7 +38,7 @@ import stack
 from generator.model import GeneratorConfig
 from generator.produce import DeliveryStats, KafkaSettings, open_producer, send_records
 from generator.simulate import simulate
-from pipeline import deploy, health
+from pipeline import deploy, health, lake_reader
 from stack import kafka
 from stack.config import Config, load_config
 
@@ -159,41 +159,38 @@ def latency(config: Config, rate: float, seconds: float) -> None:
     job_ids = [deploy.submit(config, job)[0] for job in ("bronze", "silver_gold")]
     for job_id in job_ids:
         deploy.wait_for_state(config, job_id, {"RUNNING"})
-    seen: dict[Path, float] = {}
-    stop = threading.Event()
-
-    def watch() -> None:
-        while not stop.is_set():
-            for path in Path(config.lake_root).glob("*/*/*/part-*"):
-                seen.setdefault(path, time.time())
-            time.sleep(0.2)
-
-    watcher = threading.Thread(target=watch, daemon=True)
-    watcher.start()
     generator = GeneratorConfig(
         seed=11, start_at=datetime.now(UTC), sim_rate=rate, late_rate=0.0, malformed_rate=0.0
     )
     report = _produce(config, simulate(generator), None, rate, seconds)
     time.sleep(90)  # let the last windows close and a few checkpoints commit them
-    stop.set()
-    watcher.join()
     for job_id in job_ids:
         deploy.cancel(config, job_id)
 
+    # A row is visible once the snapshot adding its file commits: latency = commit - event time.
     connection = duckdb.connect()
-    connection.execute("create table seen (file varchar, seen_at double)")
-    connection.executemany("insert into seen values (?, ?)", [(str(p), t) for p, t in seen.items()])
-    for label, folder, column in (
-        ("event -> silver", "silver/events", "event_at"),
-        ("window end -> gold", "gold/events_per_minute", "window_end"),
+    connection.execute("create table committed (file varchar, committed_at double)")
+    for label, table, column in (
+        ("event -> silver", "silver_events", "event_at"),
+        ("window end -> gold", "gold_events_per_minute", "window_end"),
     ):
-        figures = connection.execute(
-            f"""
-            select seen_at - epoch(cast({column} as timestamp)) as latency
-            from read_parquet('{config.lake_root}/{folder}/*/part-*', filename = true) as rows
-            join seen on rows.filename = seen.file
+        times = lake_reader.commit_times(config.lake_root, table)
+        connection.execute("delete from committed")
+        connection.executemany(
+            "insert into committed values (?, ?)", [(p, t.timestamp()) for p, t in times.items()]
+        )
+        files = ", ".join(f"'{path}'" for path in times) or "''"
+        figures = (
+            connection.execute(
+                f"""
+            select committed_at - epoch(cast({column} as timestamp)) as latency
+            from read_parquet([{files}], filename = true) as rows
+            join committed on rows.filename = committed.file
             """
-        ).fetchall()
+            ).fetchall()
+            if times
+            else []
+        )
         values = sorted(row[0] for row in figures)
         if not values:
             print(f"{label}: no rows")

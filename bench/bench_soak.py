@@ -107,7 +107,8 @@ class Check:
 
 
 def lake_bytes(lake_root: str) -> int:
-    return sum(path.stat().st_size for path in Path(lake_root).rglob("part-*"))
+    """The lake on disk: data files, Iceberg metadata and the catalog."""
+    return sum(path.stat().st_size for path in Path(lake_root).rglob("*") if path.is_file())
 
 
 def take_sample(config: Config, soak: Soak, started_at: float) -> SoakSample:

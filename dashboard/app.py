@@ -1,4 +1,4 @@
-"""The live dashboard: the gold windows, anomalies and data quality of the Parquet lake, the
+"""The live dashboard: the gold windows, anomalies and data quality of the Iceberg lake, the
 pipeline's health (the same check as `jobs.py status`) and the dbt marts. Start it with
 `python jobs.py dashboard`; it re-reads everything every `dashboard_refresh_seconds`.
 
@@ -13,7 +13,7 @@ import pandas as pd
 import streamlit as st
 
 from dashboard import queries
-from pipeline import health
+from pipeline import health, lake_schema
 from stack.config import ConfigError, load_config
 from stack.processes import StackError
 
@@ -48,8 +48,11 @@ def show_table(frame: pd.DataFrame, index: str, formats: dict[str, object]) -> N
 
 
 def no_files(table: str) -> None:
+    """The empty state of a panel over the lake table `table` (its Flink name), by its folder."""
+    folder = lake_schema.lake_tables()[table].folder
     st.info(
-        f"No committed files in `{table}` yet: Flink commits files when a checkpoint completes."
+        f"No committed files in `{folder}` yet: Flink commits a table's files (an Iceberg "
+        "snapshot) when a checkpoint completes."
     )
 
 
@@ -73,7 +76,7 @@ def traffic_panels(lake, resolution: queries.Resolution) -> None:
         st.subheader("Events per minute by event type")
         per_minute = queries.events_per_minute(lake)
         if per_minute.empty:
-            no_files("gold/events_per_minute")
+            no_files("gold_events_per_minute")
         else:
             st.bar_chart(per_minute, x="window_start", y="event_count", color="event_type")
             show_table(queries.events_by_type(lake), "event_type", {"event_count": "{:,}".format})
@@ -82,7 +85,7 @@ def traffic_panels(lake, resolution: queries.Resolution) -> None:
         st.caption(f"Distinct users per {resolution.label} window.")
         active = queries.active_users_per_window(lake, resolution)
         if active.empty:
-            no_files(queries.lake.TABLES[resolution.table("active_users")])
+            no_files(resolution.table("active_users"))
         else:
             newest, peak = st.columns(2)
             newest.metric("Active users, newest window", f"{active['active_users'].iloc[-1]:,}")
@@ -97,7 +100,7 @@ def revenue_panels(lake, resolution: queries.Resolution) -> None:
         st.caption(f"Orders and revenue per {resolution.label} window.")
         totals = queries.revenue_totals(lake, resolution)
         if not totals.window_count:
-            no_files(queries.lake.TABLES[resolution.table("revenue")])
+            no_files(resolution.table("revenue"))
         else:
             revenue, orders, windows = st.columns(3)
             revenue.metric("Revenue, last hour", money(totals.revenue))
@@ -119,7 +122,7 @@ def revenue_panels(lake, resolution: queries.Resolution) -> None:
         st.subheader("Purchases and revenue by device")
         by_device = queries.purchases_by_device(lake, resolution)
         if by_device.empty:
-            no_files(queries.lake.TABLES[resolution.table("purchases_by_device")])
+            no_files(resolution.table("purchases_by_device"))
         else:
             st.bar_chart(by_device, x="device_type", y="revenue")
             show_table(
@@ -224,7 +227,7 @@ def quality_panels(lake_root: str) -> None:
         if minutes:
             quality_totals(outcomes, minutes)
         else:
-            no_files(queries.lake.TABLES[queries.RECORD_OUTCOMES])
+            no_files(queries.RECORD_OUTCOMES)
     with right, st.container(key="quarantine"):
         st.subheader("Quarantine by reason")
         if outcomes.quarantine_by_reason.empty:
@@ -416,8 +419,9 @@ def marts_panel() -> None:
 def panels() -> None:
     refreshed_at = datetime.now(UTC)
     st.caption(
-        f"Lake `{config.lake_root}` (committed files only) · warehouse `{config.warehouse_path}` · "
-        f"refreshed {refreshed_at:%H:%M:%S} UTC, every {config.dashboard_refresh_seconds} s"
+        f"Lake `{config.lake_root}` (committed snapshots only) · "
+        f"warehouse `{config.warehouse_path}` · refreshed {refreshed_at:%H:%M:%S} UTC, "
+        f"every {config.dashboard_refresh_seconds} s"
     )
     resolution = resolution_picker()
     lake = queries.open_lake(config.lake_root)

@@ -1,9 +1,10 @@
 """What the dashboard shows, as plain functions that return data, so it is tested without a
-browser. The lake is read with DuckDB (committed `part-*` files only, tables and folders from
-pipeline.lake); a table with no committed files yet reads as empty. Every panel reads only the
-files a table got in its last hour of writes (`recent_files`), so a refresh costs the same
-however large the lake grows. The dbt warehouse is opened read-only and may be missing (dbt has
-not run) or busy (dbt is writing it)."""
+browser. The lake is read through its table format (pipeline.lake_reader): the data files of
+committed Iceberg snapshots only, columns mapped by field id, so a file a running checkpoint is
+still writing is never read; a table with no committed data yet reads as empty. Every panel
+reads only the files its table's snapshots added in the last hour of commits (`recent_scan`), so a
+refresh costs the same however large the lake grows. The dbt warehouse is opened read-only and
+may be missing (dbt has not run) or busy (dbt is writing it)."""
 
 from __future__ import annotations
 
@@ -14,51 +15,39 @@ from pathlib import Path
 import duckdb
 import pandas as pd
 
-from pipeline import lake
+from pipeline import lake, lake_reader
 from stack.config import Config
 
 # Time series show the newest windows, however old they are (a replayed lake is not "now").
 RECENT_WINDOWS = 60
 
 
-# Files written within this much more than the minutes shown are read (a window's rows are
+# Files committed within this much more than the minutes shown are read (a window's rows are
 # committed a checkpoint or two after the window closes).
 RECENT_FILES_SLACK_MINUTES = 5
 
 
-def recent_files(lake_root: str | Path, table: str, minutes: int = RECENT_WINDOWS) -> list[Path]:
-    """The committed files of a lake table written within `minutes` (+ slack) of its newest one:
-    a bounded read, however large the table. Partitions are looked at newest first, until one
-    holds no such file."""
-    folder = Path(lake_root, lake.TABLES[table])
-    since = None
-    found: list[Path] = []
-    for partition in sorted(folder.glob("dt=*"), reverse=True):
-        files = [(path.stat().st_mtime, path) for path in partition.glob("part-*")]
-        if not files:
-            continue
-        if since is None:
-            since = (
-                max(modified for modified, _ in files) - (minutes + RECENT_FILES_SLACK_MINUTES) * 60
-            )
-        recent = [path for modified, path in files if modified >= since]
-        if not recent:
-            break
-        found += recent
-    return sorted(found)
+def recent_scan(
+    lake_root: str | Path, table: str, minutes: int = RECENT_WINDOWS
+) -> lake_reader.TableScan:
+    """The data files of a lake table that its snapshots committed within `minutes` (+ slack) of
+    its newest commit: a bounded read, however large the table (only those snapshots' manifests
+    are read). No files while the table has no committed data."""
+    return lake_reader.recent_scan(lake_root, table, minutes + RECENT_FILES_SLACK_MINUTES)
 
 
 def open_lake(lake_root: str | Path) -> duckdb.DuckDBPyConnection:
-    """One view per gold table that has committed files, over the files of its last hour of
-    writes (`recent_files`); timestamps rendered in UTC."""
+    """One view per gold table that has committed data, over the files of its last hour of
+    commits (`recent_scan`); timestamps rendered in UTC. A table with no committed data gets no
+    view (`has_table`), so its panels show their empty state."""
     connection = duckdb.connect()
     connection.execute("set TimeZone = 'UTC'")
     for table in lake.TABLES:
-        files = recent_files(lake_root, table) if table.startswith("gold_") else []
-        if files:
-            connection.read_parquet(
-                [str(path) for path in files], hive_partitioning=True
-            ).create_view(table)
+        if not table.startswith("gold_"):
+            continue
+        scan = recent_scan(lake_root, table)
+        if scan.files:
+            connection.execute(f'create view "{table}" as {scan.select_sql()}')
     return connection
 
 
@@ -73,7 +62,8 @@ def has_table(connection: duckdb.DuckDBPyConnection, table: str) -> bool:
 def _frame(
     connection: duckdb.DuckDBPyConnection, table: str, sql: str, columns: list[str]
 ) -> pd.DataFrame:
-    """The query's rows, or no rows with the same columns while `table` has no files."""
+    """The query's rows, or no rows with the same columns while `table` has no view (no
+    committed data)."""
     if not has_table(connection, table):
         return pd.DataFrame(columns=columns)
     return connection.sql(sql).df()
@@ -264,7 +254,7 @@ LIVE_SESSION_COLUMNS = [
 
 
 def live_sessions_by_device(connection: duckdb.DuckDBPyConnection) -> pd.DataFrame:
-    """The sessions the stream closed in the last hour of files (open_lake), per device of their
+    """The sessions the stream closed in the last hour of commits (open_lake), per device of their
     first event: how many, their median and 90th percentile duration (interpolated, as Flink's
     per-window figures), and the shares that bounced and converted."""
     return _frame(
@@ -375,8 +365,8 @@ OUTCOME_COLUMNS = [
 def record_outcomes(lake_root: str | Path, minutes: int = RECENT_WINDOWS) -> RecordOutcomes:
     """The newest `minutes` minutes of quality/record_outcomes_per_minute (a minute's counts
     may be spread over several rows: summed here)."""
-    files = recent_files(lake_root, RECORD_OUTCOMES, minutes)
-    if not files:
+    scan = recent_scan(lake_root, RECORD_OUTCOMES, minutes)
+    if not scan.files:
         return RecordOutcomes(
             pd.DataFrame(columns=OUTCOME_COLUMNS), pd.DataFrame(columns=["reason", "record_count"])
         )
@@ -384,9 +374,10 @@ def record_outcomes(lake_root: str | Path, minutes: int = RECENT_WINDOWS) -> Rec
     try:
         connection.execute("set TimeZone = 'UTC'")
         # Read the files once into memory (a few rows a minute); both queries below use them.
-        connection.read_parquet([str(path) for path in files], hive_partitioning=True).select(
-            "window_start, outcome, reason, record_count"
-        ).create("outcomes")
+        connection.execute(
+            "create table outcomes as select window_start, outcome, reason, record_count "
+            f"from ({scan.select_sql()})"
+        )
         connection.execute(
             f"""
             create table recent as

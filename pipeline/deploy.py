@@ -14,7 +14,7 @@ from urllib.parse import urlparse
 
 from sqlcheck.project import Job, load_project
 from stack import flink
-from stack.config import Config
+from stack.config import Config, lake_catalog_path
 from stack.processes import StackError, wait_until
 
 ACTIVE_STATES = {
@@ -105,6 +105,8 @@ def _table_environment(config: Config, job: Job, savepoint: str | None = None):
     environment = client_environment(config, job_settings(config, job))
     if savepoint:
         environment.get_config().set("execution.state-recovery.path", savepoint)
+    # The lake's catalog is a SQLite file the first job creates (its folder must exist).
+    lake_catalog_path(config.lake_root).parent.mkdir(parents=True, exist_ok=True)
     for sql_object in job.ddl:
         try:
             environment.execute_sql(sql_object.statement.sql)
@@ -224,10 +226,13 @@ def job_defaults(config: Config, job_name: str) -> dict[str, str]:
 
 
 def _flink_message(error: Exception) -> str:
+    """Flink's message, short: its first lines and the root cause (the last `Caused by:`, which
+    says e.g. that the catalog's file cannot be opened when the first lines list options)."""
     lines = [
         line for line in str(error).splitlines() if line.strip() and not line.startswith("\tat ")
     ]
-    return " | ".join(lines[:3])[:1500]
+    causes = [line for line in lines[3:] if line.startswith("Caused by:")]
+    return " | ".join(lines[:3] + causes[-1:])[:1500]
 
 
 def pipeline_name(config: Config, job_name: str) -> str:

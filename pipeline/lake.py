@@ -1,5 +1,5 @@
-"""Read the Parquet lake with DuckDB: committed files only (`part-*`, never Flink's hidden
-`.part-*.inprogress`), and an empty result, not an error, for a table with no files yet."""
+"""The lake as the Python readers see it: row counts and the accounting identity, over the
+Iceberg tables read through `pipeline.lake_reader` (one pinned snapshot per table)."""
 
 from __future__ import annotations
 
@@ -9,39 +9,32 @@ from pathlib import Path
 
 import duckdb
 
-from pipeline import lake_schema
+from pipeline import lake_reader, lake_schema
 
-# Lake table -> its folder under the lake root, as the Flink DDL declares it (pipeline.lake_schema).
-TABLES = {name: table.folder for name, table in lake_schema.lake_tables().items()}
-
-
-def committed_files(lake_root: str | Path, table: str) -> list[Path]:
-    return sorted(Path(lake_root, TABLES[table]).glob("*/part-*"))
+# The lake tables by Flink table name, each the DuckDB view `connect` creates.
+TABLES = tuple(lake_schema.lake_tables())
 
 
-def connect(lake_root: str | Path) -> duckdb.DuckDBPyConnection:
-    """An in-memory DuckDB with one view per lake table that has committed files."""
-    connection = duckdb.connect()
-    for table, folder in TABLES.items():
-        if committed_files(lake_root, table):
-            connection.execute(
-                f"create view {table} as select * from read_parquet("
-                f"'{Path(lake_root, folder)}/*/part-*', hive_partitioning = true)"
-            )
-    return connection
+def connect(lake_root: str | Path, **pinned) -> duckdb.DuckDBPyConnection:
+    """An in-memory DuckDB with one view per lake table, each at its current snapshot (or as
+    `lake_reader.connect` pins it: `as_of`, `snapshots`)."""
+    return lake_reader.connect(lake_root, **pinned)
+
+
+def committed_files(lake_root: str | Path, table: str) -> tuple[str, ...]:
+    """The data files of the table's current snapshot."""
+    return lake_reader.scan(lake_root, table).files
 
 
 def row_counts(lake_root: str | Path) -> dict[str, int]:
     connection = connect(lake_root)
-    views = {
-        row[0] for row in connection.execute("select view_name from duckdb_views()").fetchall()
-    }
-    return {
-        table: connection.execute(f"select count(*) from {table}").fetchone()[0]
-        if table in views
-        else 0
-        for table in TABLES
-    }
+    try:
+        return {
+            table: connection.execute(f"select count(*) from {table}").fetchone()[0]
+            for table in TABLES
+        }
+    finally:
+        connection.close()
 
 
 # --- the accounting identity: bronze = silver + quarantine + late + duplicates ------------------
@@ -116,20 +109,6 @@ class DailyAccounting:
             "unaccounted_examples": list(self.unaccounted_examples),
             "is_balanced": self.is_balanced,
         }
-
-
-# The tables the accounting reads; one with no committed files yet reads as empty.
-_ACCOUNTING_TABLES = ("bronze_events", "silver_events", "quarantine_events", "late_events")
-
-
-def _empty_view(table: str) -> str:
-    """A stand-in for a lake table with no committed files: its columns (the DDL's types), no
-    rows (pipeline.lake.connect skips such tables)."""
-    columns = ", ".join(
-        f"cast(null as {column.duckdb_type}) as {column.name}"
-        for column in lake_schema.lake_tables()[table].columns
-    )
-    return f"create view {table} as select {columns} where false"
 
 
 _ACCOUNTING_SQL = """
@@ -246,12 +225,6 @@ def accounting(
     connection = connect(lake_root)
     try:
         connection.execute("set TimeZone = 'UTC'")
-        views = {
-            row[0] for row in connection.execute("select view_name from duckdb_views()").fetchall()
-        }
-        for table in _ACCOUNTING_TABLES:
-            if table not in views:
-                connection.execute(_empty_view(table))
         parameters = {
             "start_date": start_date,
             "end_date": end_date,

@@ -2,8 +2,8 @@
 
 The contract is the Flink DDL, read through the one project model (`sqlcheck.project`,
 `sqlcheck.catalog`) by `sqlcheck.lake`: a lake table is a `create table` in `flink_sql/tables/`
-whose connector is `filesystem`, with its columns (names and Flink types, in order), its
-partition column, its folder under the lake root (`'path' = '${lake_root}/<folder>'`), and what
+whose connector is `iceberg`, with its columns (names and Flink types, in order), its partition
+column, its Iceberg identifier (`silver.events`, kept in the folder `silver/events`), and what
 `dt` is the date of, from the INSERT of `flink_sql/jobs/` that fills it. pipeline.lake and the
 test fixtures read it from here; `jobs.py lint` checks dbt's sources against it (FL006) and
 tests/test_lake_contract.py the staging models and docs/lake.md.
@@ -16,7 +16,7 @@ from pathlib import Path
 
 from sqlcheck.catalog import Catalog, build_catalog, parse_all
 from sqlcheck.lake import (
-    LAKE_ROOT_PLACEHOLDER,
+    LAKE_CATALOG_OPTIONS,
     Column,
     Insert,
     LakeTable,
@@ -34,7 +34,7 @@ from stack.config import REPO_ROOT, load_config
 SQL_DIR = REPO_ROOT / "flink_sql"
 
 __all__ = [
-    "LAKE_ROOT_PLACEHOLDER",
+    "LAKE_CATALOG_OPTIONS",
     "SQL_DIR",
     "Column",
     "Insert",

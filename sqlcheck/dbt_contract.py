@@ -1,10 +1,10 @@
 """FL006: the lake contract (`sqlcheck.lake`) and dbt's source `lake` agree, for every lake table.
 
-Each lake table (a `filesystem` table of `tables/`) is a table of the dbt source `lake` (and no
+Each lake table (an `iceberg` table of `tables/`) is a table of the dbt source `lake` (and no
 other is), with its folder as `config.meta.lake_path`, its columns in DDL order, each with the
 DDL's `data_type` (one spelling: `sqlcheck.lake.canonical_type`), and the partition column's
 description naming, in backticks, the column it is the date of. The lake table's own problems
-(a computed column, a path outside `${lake_root}`, a `dt` whose source its INSERT does not tell)
+(a computed column, options naming another catalog, a `dt` whose source its INSERT does not tell)
 are FL006 findings too. Each finding points at the line to change: the DDL's when the dbt side
 lacks something, the YAML's otherwise.
 """
@@ -116,7 +116,7 @@ def rule_dbt_contract(catalog: Catalog, dbt_sources_yml: Path) -> list[Finding]:
                     dbt_table.line,
                     dbt_table.col,
                     f"dbt source '{DBT_SOURCE_NAME}' declares {dbt_table.name}, which is not a"
-                    " lake table (a filesystem table of tables/)",
+                    " lake table (an iceberg table of tables/)",
                 )
             )
     for name, table in tables.items():

@@ -11,7 +11,7 @@ RULES: dict[str, str] = {
     "FL001": "syntax error",
     "FL002": "Kafka source without watermark",
     "FL003": "deduplication without state TTL",
-    "FL004": "updating query into an append-only filesystem sink",
+    "FL004": "updating query into an append-only sink",
     "FL005": "hard-coded connector option",
     "FL006": "lake table disagrees with the dbt source declaration, or states the contract wrong",
     "FL007": "unknown or malformed placeholder",

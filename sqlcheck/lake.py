@@ -1,8 +1,10 @@
 """The lake contract, read from the project model (`sqlcheck.catalog`), its one home.
 
-A lake table is a table of `tables/` whose connector is `filesystem`. Its columns (names and
-Flink types, in order), its partition column and its folder under the lake root
-(`'path' = '${lake_root}/<folder>'`) are written in its CREATE TABLE; what `dt` is the date of
+A lake table is a table of `tables/` whose connector is `iceberg`: a table of the lake's one
+Iceberg catalog (LAKE_CATALOG_OPTIONS, the same in every file). Its columns (names and Flink
+types, in order), its partition column and its Iceberg identifier (`'catalog-database'` and
+`'catalog-table'`, e.g. `silver` and `events`, kept under the lake root as `silver/events/`, its
+folder) are written in its CREATE TABLE; what `dt` is the date of
 is written in the INSERT of `jobs/` that fills the table. `pipeline.lake_schema` serves this to
 the Python readers and the test fixtures; lint checks dbt's sources against it (FL006).
 
@@ -24,7 +26,19 @@ from sqlcheck.findings import Finding
 from sqlcheck.project import SqlError
 
 RULE = "FL006"
-LAKE_ROOT_PLACEHOLDER = "${lake_root}/"
+LAKE_CONNECTOR = "iceberg"
+# Every lake table names the one catalog with these options, as written (placeholders unrendered):
+# a JDBC catalog in one SQLite file at the lake root (stack.config.lake_catalog_path), schema
+# version V1 (the one pyiceberg's SqlCatalog reads).
+LAKE_CATALOG_OPTIONS = {
+    "catalog-name": "lake",
+    "catalog-impl": "org.apache.iceberg.jdbc.JdbcCatalog",
+    "uri": "${lake_catalog_uri}",
+    "jdbc.schema-version": "V1",
+    "warehouse": "${lake_root}",
+}
+# Where a table lives in the catalog: namespace (the layer) and name.
+IDENTIFIER_OPTIONS = ("catalog-database", "catalog-table")
 
 # Flink SQL type -> the DuckDB type a reader of the Parquet files sees.
 _DUCKDB_TYPES = {
@@ -61,7 +75,7 @@ class Column:
 @dataclass(frozen=True)
 class LakeTable:
     name: str  # the Flink table, e.g. "silver_events"
-    folder: str  # under the lake root, e.g. "silver/events"
+    folder: str  # its Iceberg namespace/name, also its folder under the lake root: "silver/events"
     columns: tuple[Column, ...]  # in DDL order, partition columns included
     partition_columns: tuple[str, ...]
     path: Path  # its tables/<name>.sql
@@ -70,9 +84,15 @@ class LakeTable:
     display: str = ""  # how findings name the file
 
     @property
-    def stored_columns(self) -> tuple[Column, ...]:
-        """The columns inside the Parquet files (partition values live in folder names)."""
+    def row_columns(self) -> tuple[Column, ...]:
+        """Its columns but the partition columns, which derive from them (`dt` from a time):
+        what the fixtures and the oracle state of a row."""
         return tuple(c for c in self.columns if c.name not in self.partition_columns)
+
+    @property
+    def identifier(self) -> str:
+        """Its name in the Iceberg catalog: "silver.events"."""
+        return self.folder.replace("/", ".")
 
     @property
     def column_names(self) -> tuple[str, ...]:
@@ -124,7 +144,7 @@ def lake_tables(catalog: Catalog) -> tuple[dict[str, LakeTable], list[Finding]]:
     tables: dict[str, LakeTable] = {}
     findings: list[Finding] = []
     for table in sorted(catalog.tables.values(), key=lambda t: t.file.display):
-        if table.connector != "filesystem":
+        if table.connector != LAKE_CONNECTOR:
             continue
         lake_table, problems = _lake_table(table)
         findings += problems
@@ -216,16 +236,27 @@ def _lake_table(table: TableDef) -> tuple[LakeTable | None, list[Finding]]:
         return Finding(where, line, col, RULE, message)
 
     problems = []
-    option = table.options.get("path")
-    folder = option.source if option else ""
-    if not folder.startswith(LAKE_ROOT_PLACEHOLDER):
-        problems.append(
-            finding(
-                f"lake table {table.name} has 'path' = '{folder}', expected "
-                f"'{LAKE_ROOT_PLACEHOLDER}<folder>'",
-                *((option.line, option.col) if option else (table.line, table.col)),
+    for key, expected in LAKE_CATALOG_OPTIONS.items():
+        option = table.options.get(key)
+        if option is None or option.source != expected:
+            stated = f"'{key}' = '{option.source}'" if option else f"no '{key}'"
+            problems.append(
+                finding(
+                    f"lake table {table.name} has {stated}, expected '{key}' = '{expected}'"
+                    " (the lake's one catalog)",
+                    *((option.line, option.col) if option else (table.line, table.col)),
+                )
             )
-        )
+    identifier = [table.options.get(key) for key in IDENTIFIER_OPTIONS]
+    for key, option in zip(IDENTIFIER_OPTIONS, identifier, strict=True):
+        if option is None or not re.fullmatch(r"[a-z][a-z0-9_]*", option.source):
+            problems.append(
+                finding(
+                    f"lake table {table.name} needs '{key}' = '<lower_case_name>'"
+                    " (its Iceberg namespace and table)",
+                    *((option.line, option.col) if option else (table.line, table.col)),
+                )
+            )
     columns = []
     for column in table.columns:
         if column.computed or column.metadata:
@@ -251,7 +282,7 @@ def _lake_table(table: TableDef) -> tuple[LakeTable | None, list[Finding]]:
         return None, problems
     lake_table = LakeTable(
         name=table.name,
-        folder=folder.removeprefix(LAKE_ROOT_PLACEHOLDER).strip("/"),
+        folder="/".join(option.source for option in identifier if option is not None),
         columns=tuple(columns),
         partition_columns=tuple(table.partition_keys),
         path=table.file.path,

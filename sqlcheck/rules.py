@@ -5,7 +5,8 @@
 - FL003 dedup-ttl: a ``ROW_NUMBER() ... WHERE row_num = 1`` deduplication reached by a job (in
   the job itself or through the views it reads) whose job file does not ``SET
   'table.exec.state.ttl'`` to a non-zero value. Reported at the ``ROW_NUMBER`` call.
-- FL004 append-only sink: an ``INSERT`` into a ``'connector' = 'filesystem'`` table whose query
+- FL004 append-only sink: an ``INSERT`` into a ``filesystem`` or ``iceberg`` table (Iceberg's
+  Flink sink takes inserts only unless ``'upsert-enabled'``; ours never is) whose query
   (including the views it reads) is updating: a regular aggregation (``GROUP BY`` not over a window
   TVF's ``window_start, window_end``; also global aggregates and ``SELECT DISTINCT``), a top-N
   (``row_num <= N``, ``< N``, ``= N>1``, or a keep-last-row ``ORDER BY ... DESC`` dedup), or an
@@ -103,11 +104,14 @@ def rule_dedup_ttl(catalog: Catalog) -> list[Finding]:
     return findings
 
 
+APPEND_ONLY_CONNECTORS = ("filesystem", "iceberg")
+
+
 def rule_append_only_sinks(catalog: Catalog) -> list[Finding]:
     findings = []
     for insert in catalog.inserts:
         table = catalog.tables.get(insert.target)
-        if table is None or table.connector != "filesystem":
+        if table is None or table.connector not in APPEND_ONLY_CONNECTORS:
             continue
         reasons = updating_constructs(insert.query, insert.file, catalog)
         for view in views_reached(insert.query, catalog):
@@ -124,8 +128,8 @@ def rule_append_only_sinks(catalog: Catalog) -> list[Finding]:
                 insert.line,
                 insert.col,
                 "FL004",
-                f"filesystem sink {table.name} only accepts appends, but its query is updating: "
-                + "; ".join(described),
+                f"{table.connector} sink {table.name} only accepts appends, but its query is"
+                " updating: " + "; ".join(described),
             )
         )
     return findings

@@ -33,6 +33,22 @@ DBT_VARS = (
 )
 
 
+# The lake's Iceberg catalog (docs/lake.md, "Catalog"): one SQLite file at the lake root that the
+# Flink jobs commit to (Iceberg's JdbcCatalog) and the readers open (pyiceberg's SqlCatalog).
+LAKE_CATALOG_FILE = "catalog.db"
+# Two jobs commit to the one file: a writer finding it locked waits this long, not fails.
+LAKE_CATALOG_BUSY_TIMEOUT_MS = 30_000
+
+
+def lake_catalog_path(lake_root: str | Path) -> Path:
+    return Path(str(lake_root).rstrip("/")) / LAKE_CATALOG_FILE
+
+
+def lake_catalog_jdbc_uri(lake_root: str | Path) -> str:
+    """The catalog as the Flink tables name it (`'uri' = '${lake_catalog_uri}'`)."""
+    return f"jdbc:sqlite:{lake_catalog_path(lake_root)}?busy_timeout={LAKE_CATALOG_BUSY_TIMEOUT_MS}"
+
+
 class ConfigError(ValueError):
     """A configuration value is missing, malformed or inconsistent."""
 
@@ -126,6 +142,7 @@ class Config:
             "kafka_group_id": f"{self.deployment}-{job}",
             "kafka_bounded_mode": self.kafka_bounded_mode,
             "lake_root": self.lake_root.rstrip("/"),
+            "lake_catalog_uri": lake_catalog_jdbc_uri(self.lake_root),
             "watermark_delay_seconds": str(self.watermark_delay_seconds),
             "max_future_minutes": str(self.max_future_minutes),
             "dedup_state_ttl": self.dedup_state_ttl,

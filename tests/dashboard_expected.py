@@ -14,6 +14,7 @@ import duckdb
 import oracle
 
 from dashboard.queries import RECENT_WINDOWS
+from pipeline import lake_reader, lake_schema
 from stack.config import Config
 
 
@@ -61,10 +62,13 @@ class ExpectedRollup:
 
 
 def lake_rows(lake_root: Path, table: str) -> list[dict[str, Any]]:
-    """The rows of one lake table's committed files, as dicts ([] without files)."""
-    if not list(Path(lake_root, table).glob("*/part-*")):
+    """The rows of one lake table (by folder, e.g. "silver/events") at its current snapshot, as
+    dicts ([] without committed data). Read through the table format, so a data file no snapshot
+    references is not read."""
+    scan = lake_reader.scan(lake_root, lake_schema.by_folder()[table].name)
+    if not scan.files:
         return []
-    relation = duckdb.sql(f"select * from read_parquet('{lake_root}/{table}/*/part-*')")
+    relation = duckdb.sql(scan.select_sql())
     return [dict(zip(relation.columns, row, strict=True)) for row in relation.fetchall()]
 
 

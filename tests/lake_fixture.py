@@ -1,8 +1,9 @@
 """Write small lakes in the exact layout of docs/lake.md, for tests of anything that reads the lake.
 
-A lake table is a folder of Hive-style ``dt=YYYY-MM-DD`` partitions holding Parquet files named
-like Flink's finished files, ``part-<uuid>-0`` (no extension); ``dt`` is not stored in the files.
-Each table's folder, columns, types and what ``dt`` is the date of come from the Flink DDL
+A lake table is an Iceberg table of the lake's catalog (``catalog.db`` at the root), written here
+as the Flink sink writes it (pipeline.lake_writer: one snapshot per ``write_table``, Parquet files
+with Iceberg field ids under ``<folder>/data/dt=YYYY-MM-DD/``). Each table's identifier (its
+folder), columns, types and what ``dt`` is the date of come from the Flink DDL
 (pipeline.lake_schema); gold rows and the accounting come from the one oracle (oracle.py), with the
 thresholds and window size of the test session's config (stack.config).
 
@@ -12,8 +13,8 @@ Public API:
 - ``write_table(root, table, rows)`` writes rows of one table (``"silver/events"``, …);
 - ``write_lake(root, events, order_items, duplicates=…, quarantine=…, late=…)`` writes silver,
   a bronze table consistent with it (``bronze = silver + quarantine + late + duplicates``), the
-  quarantine and late tables, every gold table recomputed from silver, and a hidden
-  ``.part-*.inprogress`` garbage file that readers must ignore;
+  quarantine and late tables, every gold table recomputed from silver, and an uncommitted
+  garbage data file that readers must ignore;
 - ``small_hand_checked_lake(root)`` / ``hand_checked_next_day(root)``: the lake the dbt tests
   check by hand (see the docstrings for its story).
 - ``hand_checked_anomalies(root)``: a bot and a product nobody buys, added to that lake.
@@ -25,8 +26,6 @@ Timestamps may be ``datetime`` or ``"YYYY-MM-DD HH:MM:SS"`` strings and are UTC.
 from __future__ import annotations
 
 import json
-import shutil
-import tempfile
 import uuid
 from collections.abc import Iterable, Mapping, Sequence
 from datetime import datetime, timedelta
@@ -37,7 +36,7 @@ from typing import Any
 import duckdb
 import oracle
 
-from pipeline import lake_schema
+from pipeline import lake_reader, lake_schema, lake_writer
 from stack.config import Config, load_config
 
 Row = dict[str, Any]
@@ -224,51 +223,59 @@ def assign_offsets(
 # --- writing -------------------------------------------------------------------------------------
 
 
-def write_table(root: Path, table: str, rows: Iterable[Mapping[str, Any]]) -> list[Path]:
-    """Write rows of one lake table (its folder, e.g. ``"silver/events"``) under ``root`` as new
-    ``dt=…/part-<uuid>-0`` files, next to any files already there; returns the files written.
-    Writes nothing for no rows (a table nobody wrote to has no folder, as in Flink)."""
+def write_table(
+    root: Path, table: str, rows: Iterable[Mapping[str, Any]], *, replace: bool = False
+) -> list[str]:
+    """Append rows to one lake table (by its folder, e.g. ``"silver/events"``) of the lake at
+    ``root`` as one Iceberg snapshot, as a Flink checkpoint would; with ``replace`` the snapshot
+    replaces every row the table had. Returns the data files written. Writes nothing for no rows
+    and no ``replace`` (the table is still created, as a deployed job does)."""
     layout = lake_schema.by_folder()[table]
-    columns = layout.stored_columns
+    columns = layout.row_columns
     values = [tuple(row.get(column.name) for column in columns) for row in rows]
-    if not values:
+    lake_writer.create_table(root, layout.name)
+    if not values and not replace:
         return []
-
-    table_dir = Path(root) / table
-    written = []
-    with tempfile.TemporaryDirectory() as scratch:
-        con = duckdb.connect()
+    con = duckdb.connect()
+    try:
         con.execute("set TimeZone = 'UTC'")
         column_defs = ", ".join(f'"{column.name}" {column.duckdb_type}' for column in columns)
         con.execute(f"create table rows_to_write ({column_defs})")
         placeholders = ", ".join("?" for _ in columns)
         con.executemany(f"insert into rows_to_write values ({placeholders})", values)
         (partition,) = layout.partition_columns
-        con.execute(
-            f"""
-            copy (
-                select *,
-                    strftime(cast({lake_schema.partition_source(layout)} as date), '%Y-%m-%d')
-                        as {partition}
-                from rows_to_write
-            ) to '{scratch}/out'
-            (format parquet, partition_by ({partition}), filename_pattern 'part-{{uuid}}')
-            """
+        source = lake_schema.partition_source(layout)
+        return lake_writer.append(
+            root,
+            layout.name,
+            con,
+            f"select *, strftime(cast({source} as date), '%Y-%m-%d') as {partition}"
+            " from rows_to_write",
+            replace=replace,
         )
+    finally:
         con.close()
-        for produced in sorted(Path(scratch, "out").glob("*=*/*")):
-            # DuckDB names files part-<uuid>.parquet; Flink names them part-<uuid>-<n>.
-            target = table_dir / produced.parent.name / f"part-{uuid.uuid4()}-0"
-            target.parent.mkdir(parents=True, exist_ok=True)
-            shutil.move(produced, target)
-            written.append(target)
-    return written
 
 
-def write_inprogress_garbage(root: Path, table: str, dt: str) -> Path:
-    """A hidden in-progress file, as Flink leaves while a part file is being written; it is not
-    Parquet, so a reader that globs ``*`` instead of ``part-*`` fails on it."""
-    path = Path(root) / table / f"dt={dt}" / f".part-{uuid.uuid4()}-0.inprogress"
+def copy_lake(source: Path, target: Path) -> None:
+    """A lake at ``target`` with the rows every table of ``source`` holds now, one snapshot per
+    table. Iceberg tables are not copied as folders: their metadata names absolute paths, so a
+    folder copy would go on reading (and writing) the source's files."""
+    connection = lake_reader.connect(source)
+    try:
+        for table in lake_schema.lake_tables():
+            lake_writer.append(target, table, connection, f"select * from {table}")
+    finally:
+        connection.close()
+
+
+def write_uncommitted_file(root: Path, table: str, dt: str) -> Path:
+    """A data file in the table's folder that no snapshot references, as a Flink checkpoint
+    leaves while it writes (or when it fails before the commit); it is not even Parquet, so a
+    reader that lists files instead of asking the catalog fails on it."""
+    layout = lake_schema.by_folder()[table]
+    lake_writer.create_table(root, layout.name)
+    path = Path(root) / table / "data" / f"dt={dt}" / f"00000-0-{uuid.uuid4()}-00001.parquet"
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_bytes(b"not parquet: half-written by a running Flink job")
     return path
@@ -283,7 +290,7 @@ def write_lake(
     quarantine: Sequence[Row] = (),
     late_events: Sequence[Row] = (),
     first_offset: int = 0,
-    inprogress_garbage: bool = True,
+    uncommitted_files: bool = True,
     config: Config | None = None,
 ) -> None:
     """Write a consistent lake under ``root`` (files are added next to existing ones).
@@ -295,7 +302,7 @@ def write_lake(
     - quality/record_outcomes_per_minute: what the stream counts for those records (the oracle);
     - gold/*: every gold table as the oracle recomputes it from silver, with ``config``'s window
       size and thresholds (the test session's config by default);
-    - with ``inprogress_garbage``, a hidden ``.part-*.inprogress`` file in silver/events and in the
+    - with ``uncommitted_files``, a data file no snapshot references in silver/events and in the
       (empty) gold/bot_suspects, which every reader must skip.
 
     Kafka offsets run from ``first_offset`` in ingestion order; pass a higher one when adding a
@@ -319,10 +326,10 @@ def write_lake(
     tables = lake_schema.lake_tables()
     for table, rows in oracle.expected_gold(events, order_items, config).items():
         write_table(root, tables[table].folder, rows)
-    if inprogress_garbage and events:
+    if uncommitted_files and events:
         newest_dt = max(row["event_date"] for row in events).isoformat()
-        write_inprogress_garbage(root, "silver/events", newest_dt)
-        write_inprogress_garbage(root, "gold/bot_suspects", newest_dt)
+        write_uncommitted_file(root, "silver/events", newest_dt)
+        write_uncommitted_file(root, "gold/bot_suspects", newest_dt)
 
 
 # --- the hand-checked lake -----------------------------------------------------------------------

@@ -33,7 +33,15 @@ from airflow_runner import (
     migrate,
     new_run,
 )
-from lake_fixture import event, late, purchase, quarantined, write_lake, write_table
+from lake_fixture import (
+    copy_lake,
+    event,
+    late,
+    purchase,
+    quarantined,
+    write_lake,
+    write_table,
+)
 
 from pipeline.marts import DateRange, lake_accounting, rebuilt_dates
 from stack.config import load_config
@@ -236,7 +244,7 @@ def broken(tmp_path_factory, migrated_home, shop) -> AirflowRun:
     of 2024-03-02 that no silver, quarantine or late row accounts for and is no duplicate."""
     shop_run, _ = shop
     run = new_run(tmp_path_factory.mktemp("broken"), migrated_home)
-    shutil.copytree(shop_run.lake, run.lake)
+    copy_lake(shop_run.lake, run.lake)
     shutil.copy(shop_run.warehouse, run.warehouse)
     write_table(
         run.lake,

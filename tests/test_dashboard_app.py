@@ -36,6 +36,9 @@ def test_no_stack_and_an_empty_lake_show_empty_states(empty_lake):
     messages = " ".join(info.value for info in app.info)
     assert "Stack not running" in messages
     assert "No committed files in `gold/events_per_minute` yet" in messages
+    assert "No committed files in `gold/active_users_per_window` yet" in messages
+    assert "No committed files in `gold/revenue_per_window` yet" in messages
+    assert "No committed files in `gold/purchases_by_device_per_window` yet" in messages
     assert "No dbt warehouse at" in messages
     assert "No committed files in `quality/record_outcomes_per_minute` yet" in messages
     assert "Nothing quarantined in these minutes." in messages

@@ -1,21 +1,30 @@
 """The live data-quality panel reads what the stream counted per minute
 (quality/record_outcomes_per_minute): a minute's rows add up, duplicates are what is left of
-bronze, only the newest minutes count, and only recently written files are read, so a refresh
-costs the same however large the lake grows. The gold panels read their last hour of files the
-same way."""
+bronze, only the newest minutes count, and only the files of recently committed snapshots are
+read, so a refresh costs the same however large the lake grows. The gold panels read their last
+hour of commits the same way. Commit times are the Iceberg snapshots' own (`CommitClock` sets
+them); a data file no snapshot references is never read."""
 
 from __future__ import annotations
 
-import os
-from datetime import datetime, timedelta
+import shutil
+import time
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from types import SimpleNamespace
 
 import pytest
-from lake_fixture import write_table
+from lake_fixture import write_table, write_uncommitted_file
+from pyiceberg.table import snapshots
 
 from dashboard import queries
+from pipeline import lake_reader, lake_schema
 
 TABLE = "quality/record_outcomes_per_minute"
 MINUTE = datetime(2024, 3, 1, 12, 0)
+# The newest commit of the recency tests: long before the wall clock, as in a replayed lake (what
+# counts is the distance to the table's newest commit, not to now).
+NEWEST_COMMIT = datetime(2024, 3, 2, 13, 0, tzinfo=UTC)
 
 
 def outcome(minute: datetime, outcome: str, count: int, reason: str | None = None) -> dict:
@@ -28,11 +37,41 @@ def outcome(minute: datetime, outcome: str, count: int, reason: str | None = Non
     }
 
 
-def age(files, seconds: float) -> None:
-    """Make files look written `seconds` ago."""
-    when = datetime.now().timestamp() - seconds
-    for path in files:
-        os.utime(path, (when, when))
+def events(minute: datetime, count: int) -> dict:
+    return {
+        "window_start": minute,
+        "window_end": minute + timedelta(minutes=1),
+        "event_type": "page_view",
+        "event_count": count,
+    }
+
+
+class CommitClock:
+    """The time the next snapshot is committed at. pyiceberg stamps a new snapshot with
+    `time.time()` (the default of `Snapshot.timestamp_ms`, pyiceberg/table/snapshots.py); this
+    replaces that module's clock only. Commits go forward in time, as on a real lake, and each
+    is checked to carry the time it was given."""
+
+    def __init__(self, monkeypatch: pytest.MonkeyPatch) -> None:
+        self.at: datetime | None = None
+        monkeypatch.setattr(snapshots, "time", SimpleNamespace(time=self._time))
+
+    def _time(self) -> float:
+        return time.time() if self.at is None else self.at.timestamp()
+
+    def write(self, root: Path, table: str, rows: list[dict], at: datetime) -> list[str]:
+        """write_table, its snapshot committed at `at`."""
+        assert self.at is None or at > self.at, "commits are made in chronological order"
+        self.at = at
+        files = write_table(root, table, rows)
+        committed = lake_reader.scan(root, lake_schema.by_folder()[table].name).committed_at
+        assert committed == at, f"the snapshot was committed at {committed}, not at {at}"
+        return files
+
+
+@pytest.fixture
+def clock(monkeypatch) -> CommitClock:
+    return CommitClock(monkeypatch)
 
 
 def test_a_minutes_rows_add_up_and_duplicates_are_the_rest_of_bronze(tmp_path):
@@ -103,21 +142,55 @@ def test_only_the_newest_minutes_are_shown(tmp_path):
 
 
 @pytest.mark.parametrize("old_by_minutes", [70, 24 * 60])
-def test_files_written_long_before_the_newest_are_not_read(tmp_path, old_by_minutes):
-    old = write_table(tmp_path, TABLE, [outcome(MINUTE - timedelta(days=1), "bronze", 7)])
-    new = write_table(tmp_path, TABLE, [outcome(MINUTE, "bronze", 5)])
-    age(old, old_by_minutes * 60)
-    age(new, 0)
-    assert queries.recent_files(tmp_path, queries.RECORD_OUTCOMES, 60) == new
+def test_files_committed_long_before_the_newest_are_not_read(tmp_path, clock, old_by_minutes):
+    """Committed more than 60 + RECENT_FILES_SLACK_MINUTES minutes before the newest commit: not
+    read, though still in the table."""
+    old = clock.write(
+        tmp_path,
+        TABLE,
+        [outcome(MINUTE - timedelta(days=1), "bronze", 7)],
+        at=NEWEST_COMMIT - timedelta(minutes=old_by_minutes),
+    )
+    new = clock.write(tmp_path, TABLE, [outcome(MINUTE, "bronze", 5)], at=NEWEST_COMMIT)
+    assert set(lake_reader.scan(tmp_path, queries.RECORD_OUTCOMES).files) == {*old, *new}
+    recent = queries.recent_scan(tmp_path, queries.RECORD_OUTCOMES, 60)
+    assert recent.files == tuple(sorted(new))
+    assert recent.committed_at == NEWEST_COMMIT
     assert queries.record_outcomes(tmp_path).total("bronze_count") == 5
 
 
-def test_files_within_the_minutes_shown_are_read(tmp_path):
-    earlier = write_table(tmp_path, TABLE, [outcome(MINUTE, "bronze", 7)])
-    newer = write_table(tmp_path, TABLE, [outcome(MINUTE + timedelta(minutes=50), "bronze", 5)])
-    age(earlier, 50 * 60)
-    age(newer, 0)
+@pytest.mark.parametrize("earlier_by_minutes", [50, 64], ids=["within-the-hour", "within-slack"])
+def test_files_committed_within_the_minutes_shown_and_the_slack_are_read(
+    tmp_path, clock, earlier_by_minutes
+):
+    assert queries.RECENT_WINDOWS + queries.RECENT_FILES_SLACK_MINUTES > 64
+    clock.write(
+        tmp_path,
+        TABLE,
+        [outcome(MINUTE, "bronze", 7)],
+        at=NEWEST_COMMIT - timedelta(minutes=earlier_by_minutes),
+    )
+    clock.write(
+        tmp_path,
+        TABLE,
+        [outcome(MINUTE + timedelta(minutes=50), "bronze", 5)],
+        at=NEWEST_COMMIT,
+    )
     assert queries.record_outcomes(tmp_path).total("bronze_count") == 12
+
+
+def test_recency_is_by_commit_not_by_window(tmp_path, clock):
+    """Old windows committed recently (a late replay) are read; recent windows committed long
+    before the newest commit are not: the bound is on commits."""
+    clock.write(
+        tmp_path, TABLE, [outcome(MINUTE, "bronze", 3)], at=NEWEST_COMMIT - timedelta(hours=3)
+    )
+    clock.write(
+        tmp_path, TABLE, [outcome(MINUTE - timedelta(days=7), "bronze", 4)], at=NEWEST_COMMIT
+    )
+    outcomes = queries.record_outcomes(tmp_path)
+    assert list(outcomes.per_minute["window_start"]) == [MINUTE - timedelta(days=7)]
+    assert outcomes.total("bronze_count") == 4
 
 
 def test_no_counts_yet_is_empty_and_balanced(tmp_path):
@@ -127,27 +200,43 @@ def test_no_counts_yet_is_empty_and_balanced(tmp_path):
     assert outcomes.is_balanced
 
 
-def test_the_gold_panels_read_only_the_last_hour_of_files(tmp_path):
-    def events(minute: datetime, count: int) -> dict:
-        return {
-            "window_start": minute,
-            "window_end": minute + timedelta(minutes=1),
-            "event_type": "page_view",
-            "event_count": count,
-        }
-
-    yesterday = write_table(tmp_path, "gold/events_per_minute", [events(MINUTE, 1_000)])
-    hour_ago = write_table(
-        tmp_path, "gold/events_per_minute", [events(MINUTE + timedelta(days=1), 30)]
+def test_the_gold_panels_read_only_the_last_hour_of_commits(tmp_path, clock):
+    table = "gold/events_per_minute"
+    clock.write(tmp_path, table, [events(MINUTE, 1_000)], at=NEWEST_COMMIT - timedelta(days=1))
+    clock.write(
+        tmp_path,
+        table,
+        [events(MINUTE + timedelta(days=1), 30)],
+        at=NEWEST_COMMIT - timedelta(minutes=50),
     )
-    now = write_table(
-        tmp_path, "gold/events_per_minute", [events(MINUTE + timedelta(days=1, minutes=50), 12)]
+    clock.write(
+        tmp_path, table, [events(MINUTE + timedelta(days=1, minutes=50), 12)], at=NEWEST_COMMIT
     )
-    age(yesterday, 24 * 3600)
-    age(hour_ago, 50 * 60)
-    age(now, 0)
     connection = queries.open_lake(tmp_path)
     try:
         assert dict(queries.events_by_type(connection).itertuples(index=False)) == {"page_view": 42}
+    finally:
+        connection.close()
+
+
+def test_a_data_file_no_snapshot_references_is_not_read(tmp_path):
+    """A checkpoint still writing leaves data files in the table's folder that no snapshot
+    references: a copy of committed rows (read, they would count twice) and a half-written file
+    (read, it would fail). Neither is read, by the data-quality panel or the gold ones."""
+    for table, row in (
+        (TABLE, outcome(MINUTE, "bronze", 5)),
+        ("gold/events_per_minute", events(MINUTE, 7)),
+    ):
+        [committed] = write_table(tmp_path, table, [row])
+        uncommitted_copy = Path(committed).with_name(f"uncommitted-{Path(committed).name}")
+        shutil.copyfile(committed, uncommitted_copy)
+        garbage = write_uncommitted_file(tmp_path, table, MINUTE.date().isoformat())
+        assert garbage.parent == uncommitted_copy.parent  # beside the committed file
+        name = lake_schema.by_folder()[table].name
+        assert queries.recent_scan(tmp_path, name).files == (committed,)
+    assert queries.record_outcomes(tmp_path).total("bronze_count") == 5
+    connection = queries.open_lake(tmp_path)
+    try:
+        assert dict(queries.events_by_type(connection).itertuples(index=False)) == {"page_view": 7}
     finally:
         connection.close()

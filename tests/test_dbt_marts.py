@@ -23,11 +23,13 @@ import pytest
 from lake_fixture import (
     DAY_1,
     DAY_2,
+    copy_lake,
     hand_checked_next_day,
     small_hand_checked_lake,
     write_table,
 )
 
+from pipeline import lake, lake_reader
 from stack.config import load_config
 
 DBT_PROJECT = Path(__file__).resolve().parents[1] / "dbt_project"
@@ -101,7 +103,7 @@ class Warehouse:
         return (path / f"{model}.sql").read_text()
 
     def copy(self, root: Path) -> Warehouse:
-        shutil.copytree(self.lake, root / "lake")
+        copy_lake(self.lake, root / "lake")
         shutil.copy(self.database, root / "clickstream.duckdb")
         return Warehouse(root)
 
@@ -117,25 +119,23 @@ def built(tmp_path_factory) -> Warehouse:
 # --- the fixture itself --------------------------------------------------------------------------
 
 
-def test_lake_files_are_named_like_flinks(tmp_path):
+def test_the_fixture_lake_is_an_iceberg_lake_laid_out_like_flinks(tmp_path):
     small_hand_checked_lake(tmp_path)
-    files = sorted(path.relative_to(tmp_path) for path in tmp_path.rglob("*") if path.is_file())
-    finished = [path for path in files if not path.name.startswith(".")]
-    assert finished and all(
-        path.name.startswith("part-") and path.name.endswith("-0") and "." not in path.name
-        for path in finished
-    )
-    assert {path.parts[:2] for path in finished} >= {
-        ("bronze", "events"), ("silver", "events"), ("silver", "order_items"),
-        ("quarantine", "events"), ("late", "events"), ("gold", "events_per_minute"),
+    catalog = lake_reader.catalog(tmp_path)
+    assert {".".join(name) for ns in catalog.list_namespaces() for name in catalog.list_tables(ns)} >= {
+        "bronze.events", "silver.events", "silver.order_items", "quarantine.events",
+        "late.events", "gold.events_per_minute",
     }  # fmt: skip
-    assert all(path.parts[2].startswith("dt=") for path in finished)
-    hidden = [path for path in files if path.name.startswith(".")]
-    assert {str(path.parent) for path in hidden} == {
-        f"silver/events/dt={DAY_2}",
-        f"gold/bot_suspects/dt={DAY_2}",
+    silver = lake_reader.scan(tmp_path, "silver_events")
+    assert silver.snapshot_id is not None
+    assert {Path(path).relative_to(tmp_path).parts[:4] for path in silver.files} == {
+        ("silver", "events", "data", f"dt={DAY_1}"),
+        ("silver", "events", "data", f"dt={DAY_2}"),
     }
-    assert all(path.name.endswith(".inprogress") for path in hidden)
+    # The fixture's uncommitted garbage lies beside the committed files; no snapshot has it.
+    on_disk = {str(path) for path in (tmp_path / "silver" / "events" / "data").rglob("*.parquet")}
+    (uncommitted,) = on_disk - set(silver.files)
+    assert Path(uncommitted).read_bytes().startswith(b"not parquet")
 
 
 # --- mart values ---------------------------------------------------------------------------------
@@ -353,23 +353,22 @@ def test_reconciliation_warns_when_gold_disagrees_with_silver(built, tmp_path):
     test"): the marts read silver, not gold, and are built; tests/test_dbt_bad_rows.py shows
     the threshold beyond which the build fails."""
     warehouse = Warehouse(tmp_path)
-    shutil.copytree(built.lake, warehouse.lake)
-    gold = warehouse.lake / "gold" / "events_per_minute"
-    with duckdb.connect() as con:
+    copy_lake(built.lake, warehouse.lake)
+    with lake.connect(warehouse.lake) as con:
         rows = con.execute(
             f"""
             select window_start, window_end, event_type,
                 event_count + case when window_start = timestamp '{DAY_1} 10:05:00' then 1
                     else 0 end as event_count
-            from read_parquet('{gold}/*/part-*')
+            from gold_events_per_minute
             """
         ).fetchall()
-    shutil.rmtree(gold)
     names = ("window_start", "window_end", "event_type", "event_count")
     write_table(
         warehouse.lake,
         "gold/events_per_minute",
         [dict(zip(names, row, strict=True)) for row in rows],
+        replace=True,
     )
 
     output = warehouse.dbt(
@@ -386,24 +385,24 @@ def test_rollup_reconciliation_warns_for_each_size_that_disagrees(built, tmp_pat
     """The rollup tables are recomputed from silver per size: a 10-minute window's count that is
     not its distinct users (here: the sum of its 5-minute windows' counts plus one) is named."""
     warehouse = Warehouse(tmp_path)
-    shutil.copytree(built.lake, warehouse.lake)
-    gold = warehouse.lake / "gold" / "active_users_per_rollup_window"
+    copy_lake(built.lake, warehouse.lake)
     names = ("window_start", "window_end", "window_minutes", "active_users")
-    with duckdb.connect() as con:
+    with lake.connect(warehouse.lake) as con:
         rows = con.execute(
             f"""
             select {", ".join(names[:-1])},
                 active_users + case when window_minutes = 10
-                    and window_start = (select min(window_start) from read_parquet(
-                        '{gold}/*/part-*') where window_minutes = 10) then 1 else 0 end
-            from read_parquet('{gold}/*/part-*')
+                    and window_start = (select min(window_start) from
+                        gold_active_users_per_rollup_window where window_minutes = 10) then 1
+                    else 0 end
+            from gold_active_users_per_rollup_window
             """
         ).fetchall()
-    shutil.rmtree(gold)
     write_table(
         warehouse.lake,
         "gold/active_users_per_rollup_window",
         [dict(zip(names, row, strict=True)) for row in rows],
+        replace=True,
     )
 
     output = warehouse.dbt(
@@ -422,7 +421,7 @@ def test_an_empty_lake_builds_empty_marts_and_docs(tmp_path):
     warehouse = Warehouse(tmp_path)
     warehouse.lake.mkdir()
     output = warehouse.dbt("build")
-    assert "lake.quarantine_events: no files match" in output
+    assert "tables at their current snapshots; no data yet in bronze_events" in output
     assert {mart: len(rows) for mart, rows in warehouse.marts().items()} == dict.fromkeys(MARTS, 0)
 
     warehouse.dbt("docs", "generate")

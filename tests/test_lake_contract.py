@@ -20,7 +20,7 @@ import pytest
 from lake_fixture import write_table
 
 from pipeline import lake_schema
-from pipeline.lake_schema import LakeSchemaError, LakeTable
+from pipeline.lake_schema import LAKE_CATALOG_OPTIONS, LakeSchemaError, LakeTable
 from sqlcheck.lint import lint_paths
 from stack.config import load_config
 
@@ -259,19 +259,26 @@ def test_every_insert_names_the_columns_of_its_table(tables):
     assert not problems, report(problems)
 
 
-def test_the_fixture_writes_files_with_the_ddl_columns_and_types(tables, tmp_path):
+def test_the_fixture_writes_files_with_the_ddl_columns_types_and_field_ids(tables, tmp_path):
     at = datetime(2024, 3, 1, 12, 0)
     for table in tables.values():
-        row = {column.name: None for column in table.stored_columns}
+        row = {column.name: None for column in table.row_columns}
         row[lake_schema.partition_source(table)] = at
         (written,) = write_table(tmp_path, table.folder, [row])
-        assert written.parent.name == "dt=2024-03-01"
+        assert Path(written).parent.name == "dt=2024-03-01"
         with duckdb.connect() as connection:
             described = connection.execute(
+                f"select name, field_id from parquet_schema('{written}') where field_id is not null"
+            ).fetchall()
+            types = connection.execute(
                 f"describe select * from read_parquet('{written}', hive_partitioning = false)"
             ).fetchall()
-        assert [(name, kind) for name, kind, *_ in described] == [
-            (column.name, column.duckdb_type) for column in table.stored_columns
+        # Every column is stored, dt included, with the field id Flink's sink gives it.
+        assert described == [
+            (column.name, field_id) for field_id, column in enumerate(table.columns, start=1)
+        ], table.name
+        assert [(name, kind) for name, kind, *_ in types] == [
+            (column.name, column.duckdb_type) for column in table.columns
         ], table.name
 
 
@@ -291,7 +298,7 @@ def test_the_oracle_computes_every_gold_table_with_its_columns(tables):
     assert set(gold) == {name for name in tables if name.startswith("gold_")}
     for name, rows in gold.items():
         for row in rows:
-            assert list(row) == [column.name for column in tables[name].stored_columns], name
+            assert list(row) == [column.name for column in tables[name].row_columns], name
 
 
 # --- each check catches a difference -------------------------------------------------------------
@@ -419,6 +426,12 @@ def test_an_insert_without_a_column_list_is_named(contract_copy, tables):
 # --- the DDL reader ------------------------------------------------------------------------------
 
 
+def iceberg_options(namespace: str, table: str) -> str:
+    """A lake table's WITH options: the lake's catalog, then its Iceberg namespace and name."""
+    catalog = ", ".join(f"'{key}' = '{value}'" for key, value in LAKE_CATALOG_OPTIONS.items())
+    return f"'connector' = 'iceberg', {catalog},\n    'catalog-database' = '{namespace}', 'catalog-table' = '{table}'"
+
+
 def write_ddl(root: Path, name: str, body: str) -> Path:
     path = root / "tables" / f"{name}.sql"
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -438,8 +451,7 @@ def test_the_reader_takes_names_types_folder_and_partitions_past_comments(tmp_pa
         "    at timestamp(3) comment 'when, (UTC)',\n"
         "    dt string\n"
         ") partitioned by (dt) with (\n"
-        "    'connector' = 'filesystem',\n"
-        "    'path' = '${lake_root}/clicks/all'\n"
+        f"    {iceberg_options('clicks', 'all')}\n"
         ");\n",
     )
     write_ddl(
@@ -457,7 +469,7 @@ def test_the_reader_takes_names_types_folder_and_partitions_past_comments(tmp_pa
         ("at", "TIMESTAMP(3)", "TIMESTAMP", 6),
         ("dt", "STRING", "VARCHAR", 7),
     ]
-    assert [c.name for c in table.stored_columns] == ["click_id", "amount", "at"]
+    assert [c.name for c in table.row_columns] == ["click_id", "amount", "at"]
 
 
 def test_a_computed_lake_column_is_an_error_with_file_and_line(tmp_path):
@@ -465,7 +477,7 @@ def test_a_computed_lake_column_is_an_error_with_file_and_line(tmp_path):
         tmp_path,
         "clicks",
         "create table clicks (\n    at timestamp(3),\n    day as cast(at as date)\n) with (\n"
-        "    'connector' = 'filesystem', 'path' = '${lake_root}/clicks'\n);\n",
+        f"    {iceberg_options('raw', 'clicks')}\n);\n",
     )
     with pytest.raises(
         LakeSchemaError, match=re.escape(f"{path}:3:5 FL006 lake table clicks column day")
@@ -473,15 +485,29 @@ def test_a_computed_lake_column_is_an_error_with_file_and_line(tmp_path):
         lake_schema.lake_tables(tmp_path)
 
 
-def test_a_lake_path_outside_the_lake_root_is_an_error(tmp_path):
+def test_a_lake_table_in_another_catalog_is_an_error(tmp_path):
+    other = iceberg_options("raw", "clicks").replace("${lake_catalog_uri}", "jdbc:sqlite:/tmp/x.db")
     path = write_ddl(
-        tmp_path,
-        "clicks",
-        "create table clicks (at timestamp(3)) with (\n"
-        "    'connector' = 'filesystem', 'path' = '/tmp/clicks'\n);\n",
+        tmp_path, "clicks", f"create table clicks (at timestamp(3)) with (\n    {other}\n);\n"
     )
     with pytest.raises(
-        LakeSchemaError, match=re.escape(f"{path}:2:33 FL006 lake table clicks has 'path'")
+        LakeSchemaError,
+        match=re.escape(
+            f"{path}:2:111 FL006 lake table clicks has 'uri' = 'jdbc:sqlite:/tmp/x.db', expected"
+            " 'uri' = '${lake_catalog_uri}'"
+        ),
+    ):
+        lake_schema.lake_tables(tmp_path)
+
+
+def test_a_lake_table_without_its_iceberg_name_is_an_error(tmp_path):
+    options = iceberg_options("raw", "clicks").replace(", 'catalog-table' = 'clicks'", "")
+    path = write_ddl(
+        tmp_path, "clicks", f"create table clicks (at timestamp(3)) with (\n    {options}\n);\n"
+    )
+    with pytest.raises(
+        LakeSchemaError,
+        match=re.escape(f"{path}:1:1 FL006 lake table clicks needs 'catalog-table'"),
     ):
         lake_schema.lake_tables(tmp_path)
 
@@ -491,7 +517,7 @@ def test_a_table_that_does_not_parse_is_an_error_and_a_broken_view_is_not_the_co
         tmp_path,
         "clicks",
         "create table clicks (at timestamp(3), dt string) partitioned by (dt) with (\n"
-        "    'connector' = 'filesystem', 'path' = '${lake_root}/clicks'\n);\n",
+        f"    {iceberg_options('raw', 'clicks')}\n);\n",
     )
     view = tmp_path / "views" / "broken.sql"
     view.parent.mkdir()

@@ -148,7 +148,7 @@ def test_an_undeclared_lake_table_and_a_source_without_one_are_named(good_copy):
     edit_file(sources, "      - name: silver_order_items\n", "      - name: silver_line_items\n")
     assert contract_findings(good_copy) == [
         "__sources.yml:103:15 dbt source 'lake' declares silver_line_items, which is not a lake"
-        " table (a filesystem table of tables/)",
+        " table (an iceberg table of tables/)",
         f"tables/silver_order_items.sql:2:1 lake table silver_order_items is not declared in dbt"
         f" source 'lake' ({sources})",
     ]

@@ -6,8 +6,12 @@ create table gold_bot_suspects (
     event_count bigint,
     dt string
 ) partitioned by (dt) with (
-    'connector' = 'filesystem',
-    'path' = '${lake_root}/gold/bot_suspects',
-    'format' = 'parquet',
-    'sink.partition-commit.policy.kind' = 'success-file'
+    'connector' = 'iceberg',
+    'catalog-name' = 'lake',
+    'catalog-impl' = 'org.apache.iceberg.jdbc.JdbcCatalog',
+    'uri' = '${lake_catalog_uri}',
+    'jdbc.schema-version' = 'V1',
+    'warehouse' = '${lake_root}',
+    'catalog-database' = 'gold',
+    'catalog-table' = 'bot_suspects'
 );

@@ -13,8 +13,12 @@ create table gold_high_interest_products (
     is_high_interest_low_conversion boolean,
     dt string
 ) partitioned by (dt) with (
-    'connector' = 'filesystem',
-    'path' = '${lake_root}/gold/high_interest_products',
-    'format' = 'parquet',
-    'sink.partition-commit.policy.kind' = 'success-file'
+    'connector' = 'iceberg',
+    'catalog-name' = 'lake',
+    'catalog-impl' = 'org.apache.iceberg.jdbc.JdbcCatalog',
+    'uri' = '${lake_catalog_uri}',
+    'jdbc.schema-version' = 'V1',
+    'warehouse' = '${lake_root}',
+    'catalog-database' = 'gold',
+    'catalog-table' = 'high_interest_products'
 );

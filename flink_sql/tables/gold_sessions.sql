@@ -18,8 +18,12 @@ create table gold_sessions (
     is_bounced boolean,
     dt string
 ) partitioned by (dt) with (
-    'connector' = 'filesystem',
-    'path' = '${lake_root}/gold/sessions',
-    'format' = 'parquet',
-    'sink.partition-commit.policy.kind' = 'success-file'
+    'connector' = 'iceberg',
+    'catalog-name' = 'lake',
+    'catalog-impl' = 'org.apache.iceberg.jdbc.JdbcCatalog',
+    'uri' = '${lake_catalog_uri}',
+    'jdbc.schema-version' = 'V1',
+    'warehouse' = '${lake_root}',
+    'catalog-database' = 'gold',
+    'catalog-table' = 'sessions'
 );

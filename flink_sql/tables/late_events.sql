@@ -10,8 +10,12 @@ create table late_events (
     ingested_at timestamp(3),
     dt string
 ) partitioned by (dt) with (
-    'connector' = 'filesystem',
-    'path' = '${lake_root}/late/events',
-    'format' = 'parquet',
-    'sink.partition-commit.policy.kind' = 'success-file'
+    'connector' = 'iceberg',
+    'catalog-name' = 'lake',
+    'catalog-impl' = 'org.apache.iceberg.jdbc.JdbcCatalog',
+    'uri' = '${lake_catalog_uri}',
+    'jdbc.schema-version' = 'V1',
+    'warehouse' = '${lake_root}',
+    'catalog-database' = 'late',
+    'catalog-table' = 'events'
 );

@@ -13,8 +13,12 @@ create table silver_order_items (
     line_total decimal(12, 2),
     dt string
 ) partitioned by (dt) with (
-    'connector' = 'filesystem',
-    'path' = '${lake_root}/silver/order_items',
-    'format' = 'parquet',
-    'sink.partition-commit.policy.kind' = 'success-file'
+    'connector' = 'iceberg',
+    'catalog-name' = 'lake',
+    'catalog-impl' = 'org.apache.iceberg.jdbc.JdbcCatalog',
+    'uri' = '${lake_catalog_uri}',
+    'jdbc.schema-version' = 'V1',
+    'warehouse' = '${lake_root}',
+    'catalog-database' = 'silver',
+    'catalog-table' = 'order_items'
 );

@@ -158,7 +158,7 @@ def test_comment_then_new_gold_table_then_rollback(pipeline_config: Config, tmp_
         for name, table in lake_schema.lake_tables().items():
             if not name.startswith("gold_"):
                 continue
-            columns = [c.name for c in table.stored_columns]
+            columns = [c.name for c in table.row_columns]
             got = comparable(closed(table_rows(connection, name)), columns)
             want = comparable(closed(expected[name]), columns)
             if got != want:

@@ -7,7 +7,7 @@ import duckdb
 import pytest
 from confluent_kafka import Producer
 
-from pipeline import deploy
+from pipeline import deploy, lake_reader
 from stack.config import Config
 
 pytestmark = pytest.mark.integration
@@ -26,11 +26,11 @@ def produce(config: Config, values: list[str]) -> None:
 
 
 def read_lake(config: Config, table: str) -> duckdb.DuckDBPyConnection:
+    """The lake table (its folder, "bronze/events") at its current snapshot, as the view t."""
+    table_scan = lake_reader.scan_identifier(config.lake_root, table.replace("/", "."))
+    assert table_scan is not None, f"no Iceberg table {table} in {config.lake_root}"
     connection = duckdb.connect()
-    connection.execute(
-        f"create view t as select * from read_parquet("
-        f"'{config.lake_root}/{table}/*/part-*', hive_partitioning = true)"
-    )
+    connection.execute(f"create view t as {table_scan.select_sql()}")
     return connection
 
 

@@ -92,7 +92,7 @@ def table_rows(connection: duckdb.DuckDBPyConnection, table: str) -> list[dict[s
         row[0] for row in connection.execute("select view_name from duckdb_views()").fetchall()
     }:
         return []
-    columns = [column.name for column in lake_schema.lake_tables()[table].stored_columns]
+    columns = [column.name for column in lake_schema.lake_tables()[table].row_columns]
     result = connection.execute(f"select {', '.join(columns)} from {table}").fetchall()
     return [dict(zip(columns, row, strict=True)) for row in result]
 
@@ -116,7 +116,7 @@ def assert_gold_matches_ground_truth(
     for name, table in lake_schema.lake_tables().items():
         if not name.startswith("gold_"):
             continue
-        columns = [column.name for column in table.stored_columns]
+        columns = [column.name for column in table.row_columns]
         got = comparable(table_rows(connection, name), columns)
         want = comparable(expected[name], columns)
         assert got == want, f"{name}: {len(got)} rows vs {len(want)} expected"

@@ -26,7 +26,7 @@ from support import produce
 from generator.ground_truth import expected_silver_events, load_ground_truth
 from generator.model import GeneratorConfig
 from generator.simulate import simulate
-from pipeline import deploy, marts
+from pipeline import deploy, lake_reader, marts
 from stack import kafka
 from stack.config import Config, load_config
 
@@ -117,10 +117,11 @@ def migrated_home(tmp_path_factory) -> Path:
 
 
 def gold(lake: Path, table: str, columns: str) -> list[tuple]:
+    table_scan = lake_reader.scan_identifier(lake, f"gold.{table}")
+    assert table_scan is not None, f"no Iceberg table gold.{table} in {lake}"
     with duckdb.connect() as connection:
         return connection.execute(
-            f"select {columns} from read_parquet('{lake}/gold/{table}/*/part-*', "
-            "hive_partitioning = true) order by all"
+            f"select {columns} from ({table_scan.select_sql()}) order by all"
         ).fetchall()
 
 

@@ -2,7 +2,7 @@ with
 
 source as (
 
-    select * from {{ source_or_empty(source('lake', 'silver_events')) }}
+    select * from {{ source('lake', 'silver_events') }}
 
 ),
 

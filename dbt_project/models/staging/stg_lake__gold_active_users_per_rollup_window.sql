@@ -2,7 +2,7 @@ with
 
 source as (
 
-    select * from {{ source_or_empty(source('lake', 'gold_active_users_per_rollup_window')) }}
+    select * from {{ source('lake', 'gold_active_users_per_rollup_window') }}
 
 ),
 

@@ -2,7 +2,7 @@ with
 
 source as (
 
-    select * from {{ source_or_empty(source('lake', 'gold_events_per_minute')) }}
+    select * from {{ source('lake', 'gold_events_per_minute') }}
 
 ),
 

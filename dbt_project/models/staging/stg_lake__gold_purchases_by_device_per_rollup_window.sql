@@ -3,7 +3,7 @@ with
 source as (
 
     select *
-    from {{ source_or_empty(source('lake', 'gold_purchases_by_device_per_rollup_window')) }}
+    from {{ source('lake', 'gold_purchases_by_device_per_rollup_window') }}
 
 ),
 

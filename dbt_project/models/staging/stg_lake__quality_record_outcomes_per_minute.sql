@@ -2,7 +2,7 @@ with
 
 source as (
 
-    select * from {{ source_or_empty(source('lake', 'quality_record_outcomes_per_minute')) }}
+    select * from {{ source('lake', 'quality_record_outcomes_per_minute') }}
 
 ),
 

@@ -2,7 +2,7 @@ with
 
 source as (
 
-    select * from {{ source_or_empty(source('lake', 'quarantine_events')) }}
+    select * from {{ source('lake', 'quarantine_events') }}
 
 ),
 

@@ -6,7 +6,12 @@ CREATE TABLE gold_revenue_per_window (
   revenue DECIMAL(12, 2),
   dt STRING
 ) PARTITIONED BY (dt) WITH (
-  'connector' = 'filesystem',
-  'path' = '${lake_root}/gold/revenue_per_window',
-  'format' = 'parquet'
+  'connector' = 'iceberg',
+  'catalog-name' = 'lake',
+  'catalog-impl' = 'org.apache.iceberg.jdbc.JdbcCatalog',
+  'uri' = '${lake_catalog_uri}',
+  'jdbc.schema-version' = 'V1',
+  'warehouse' = '${lake_root}',
+  'catalog-database' = 'gold',
+  'catalog-table' = 'revenue_per_window'
 );

@@ -7,7 +7,12 @@ CREATE TABLE quarantine_events (
   ingested_at TIMESTAMP(3),
   dt STRING
 ) PARTITIONED BY (dt) WITH (
-  'connector' = 'filesystem',
-  'path' = '${lake_root}/quarantine/events',
-  'format' = 'parquet'
+  'connector' = 'iceberg',
+  'catalog-name' = 'lake',
+  'catalog-impl' = 'org.apache.iceberg.jdbc.JdbcCatalog',
+  'uri' = '${lake_catalog_uri}',
+  'jdbc.schema-version' = 'V1',
+  'warehouse' = '${lake_root}',
+  'catalog-database' = 'quarantine',
+  'catalog-table' = 'events'
 );

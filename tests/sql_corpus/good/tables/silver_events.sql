@@ -14,8 +14,12 @@ CREATE TABLE silver_events (
   ingested_at TIMESTAMP(3),
   dt STRING
 ) PARTITIONED BY (dt) WITH (
-  'connector' = 'filesystem',
-  'path' = '${lake_root}/silver/events',
-  'format' = 'parquet',
-  'sink.partition-commit.policy.kind' = 'success-file'
+  'connector' = 'iceberg',
+  'catalog-name' = 'lake',
+  'catalog-impl' = 'org.apache.iceberg.jdbc.JdbcCatalog',
+  'uri' = '${lake_catalog_uri}',
+  'jdbc.schema-version' = 'V1',
+  'warehouse' = '${lake_root}',
+  'catalog-database' = 'silver',
+  'catalog-table' = 'events'
 );

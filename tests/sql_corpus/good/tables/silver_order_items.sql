@@ -9,7 +9,12 @@ CREATE TABLE silver_order_items (
   line_total DECIMAL(12, 2),
   dt STRING
 ) PARTITIONED BY (dt) WITH (
-  'connector' = 'filesystem',
-  'path' = '${lake_root}/silver/order_items',
-  'format' = 'parquet'
+  'connector' = 'iceberg',
+  'catalog-name' = 'lake',
+  'catalog-impl' = 'org.apache.iceberg.jdbc.JdbcCatalog',
+  'uri' = '${lake_catalog_uri}',
+  'jdbc.schema-version' = 'V1',
+  'warehouse' = '${lake_root}',
+  'catalog-database' = 'silver',
+  'catalog-table' = 'order_items'
 );

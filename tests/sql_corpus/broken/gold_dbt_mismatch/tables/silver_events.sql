@@ -5,7 +5,12 @@ CREATE TABLE silver_events (
   event_at TIMESTAMP(3),
   dt STRING
 ) PARTITIONED BY (dt) WITH (
-  'connector' = 'filesystem',
-  'path' = '${lake_root}/silver/events',
-  'format' = 'parquet'
+  'connector' = 'iceberg',
+  'catalog-name' = 'lake',
+  'catalog-impl' = 'org.apache.iceberg.jdbc.JdbcCatalog',
+  'uri' = '${lake_catalog_uri}',
+  'jdbc.schema-version' = 'V1',
+  'warehouse' = '${lake_root}',
+  'catalog-database' = 'silver',
+  'catalog-table' = 'events'
 );

@@ -5,7 +5,12 @@ CREATE TABLE user_event_counts (
   last_event_at TIMESTAMP(3),
   dt STRING
 ) PARTITIONED BY (dt) WITH (
-  'connector' = 'filesystem',
-  'path' = '${lake_root}/silver/user_event_counts',
-  'format' = 'parquet'
+  'connector' = 'iceberg',
+  'catalog-name' = 'lake',
+  'catalog-impl' = 'org.apache.iceberg.jdbc.JdbcCatalog',
+  'uri' = '${lake_catalog_uri}',
+  'jdbc.schema-version' = 'V1',
+  'warehouse' = '${lake_root}',
+  'catalog-database' = 'silver',
+  'catalog-table' = 'user_event_counts'
 );

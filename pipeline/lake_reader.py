@@ -1,0 +1,311 @@
+"""Read the lake's Iceberg tables with DuckDB, at one snapshot per table.
+
+The catalog (pyiceberg's SqlCatalog over the SQLite file the Flink jobs commit to) plans which
+Parquet files a snapshot holds; DuckDB reads exactly that list, mapping columns by Iceberg field id
+(`read_parquet(..., schema = map {...})`), so a column added later reads as NULL in older files and
+a file no snapshot references yet (a checkpoint in progress) is never read. Our tables are
+append-only: a snapshot with delete files is refused rather than read wrong.
+
+`connect(lake_root)` gives a DuckDB connection with one view per lake table (an empty, typed view
+for a table with no data yet); `as_of` pins every table to its snapshot current at that time, and
+`snapshots` pins single tables to a snapshot id (time travel, docs/lake.md "Snapshots").
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from functools import cache
+from pathlib import Path
+
+import duckdb
+
+from pipeline import lake_schema
+from stack.config import lake_catalog_path
+
+
+class LakeReadError(RuntimeError):
+    """A table cannot be read as asked: an unknown snapshot, or delete files we cannot apply."""
+
+
+@dataclass(frozen=True)
+class TableColumn:
+    field_id: int
+    name: str
+    duckdb_type: str
+
+
+@dataclass(frozen=True)
+class TableScan:
+    """What one read of a table sees: its snapshot (None: the table has no data yet), the data
+    files of that snapshot and the columns of the schema it was written with."""
+
+    table: str  # the Flink table name, e.g. "silver_events"; also the DuckDB view's name
+    snapshot_id: int | None
+    committed_at: datetime | None  # the snapshot's commit time (UTC)
+    files: tuple[str, ...]
+    columns: tuple[TableColumn, ...]
+
+    def select_sql(self) -> str:
+        """A DuckDB query returning the snapshot's rows, columns in schema order."""
+        if not self.files:
+            typed_nulls = ", ".join(
+                f'cast(null as {column.duckdb_type}) as "{column.name}"' for column in self.columns
+            )
+            return f"select {typed_nulls} where false"
+        files = ", ".join(_quote(path) for path in self.files)
+        mapping = ", ".join(
+            f"{column.field_id}: {{name: {_quote(column.name)}, "
+            f"type: {_quote(column.duckdb_type)}, default_value: NULL}}"
+            for column in self.columns
+        )
+        # dt is in the files: the folder names must not override it (hive_partitioning).
+        return (
+            f"select * from read_parquet([{files}], schema = map {{{mapping}}}, "
+            "hive_partitioning = false)"
+        )
+
+
+def catalog(lake_root: str | Path):
+    """The lake's Iceberg catalog, read-only use: the SQLite file at the lake root."""
+    from pyiceberg.catalog.sql import SqlCatalog
+
+    path = lake_catalog_path(lake_root)
+    return SqlCatalog("lake", uri=f"sqlite:///{path}", warehouse=f"file://{path.parent}")
+
+
+def scan(
+    lake_root: str | Path,
+    table: str,
+    *,
+    as_of: datetime | None = None,
+    snapshot_id: int | None = None,
+) -> TableScan:
+    """The files and columns of one lake table at its current snapshot, at the snapshot current
+    at `as_of` (naive = UTC), or at `snapshot_id`."""
+    layout = lake_schema.lake_tables()[table]
+    iceberg_table = _load(lake_root, layout.identifier)
+    if iceberg_table is None:  # no job has created it yet: the DDL's columns, no rows
+        if snapshot_id is not None:
+            raise LakeReadError(f"{table} has no snapshot {snapshot_id}: it does not exist yet")
+        columns = tuple(
+            TableColumn(i, column.name, column.duckdb_type)
+            for i, column in enumerate(layout.columns, start=1)
+        )
+        return TableScan(table, None, None, (), columns)
+
+    return _scan_at(table, iceberg_table, as_of=as_of, snapshot_id=snapshot_id)
+
+
+def scan_identifier(lake_root: str | Path, identifier: str) -> TableScan | None:
+    """Any table of the lake's catalog by its Iceberg name (e.g. `gold.events_per_minute`, or a
+    table only a test's own SQL creates) at its current snapshot; None when it does not exist."""
+    iceberg_table = _load(lake_root, identifier)
+    if iceberg_table is None:
+        return None
+    return _scan_at(identifier.rpartition(".")[2], iceberg_table)
+
+
+def _scan_at(
+    table: str, iceberg_table, *, as_of: datetime | None = None, snapshot_id: int | None = None
+) -> TableScan:
+    if snapshot_id is not None:
+        snapshot = iceberg_table.snapshot_by_id(snapshot_id)
+        if snapshot is None:
+            raise LakeReadError(
+                f"{table} has no snapshot {snapshot_id} (python jobs.py snapshots {table})"
+            )
+    elif as_of is not None:
+        snapshot = iceberg_table.snapshot_as_of_timestamp(_epoch_ms(as_of))
+    else:
+        snapshot = iceberg_table.current_snapshot()
+
+    if snapshot is None:
+        return _table_scan(table, iceberg_table, None, ())
+    files = []
+    for task in iceberg_table.scan(snapshot_id=snapshot.snapshot_id).plan_files():
+        if task.delete_files:
+            raise LakeReadError(
+                f"{table} snapshot {snapshot.snapshot_id} has delete files; the lake's tables "
+                "are append-only and the reader does not apply deletes"
+            )
+        files.append(local_path(task.file.file_path))
+    return _table_scan(table, iceberg_table, snapshot, tuple(sorted(files)))
+
+
+def recent_scan(lake_root: str | Path, table: str, minutes: float) -> TableScan:
+    """The data files the table's snapshots committed within `minutes` of its newest commit, at
+    the current snapshot: a read bounded by the rate however large the table grows (the
+    dashboard's), since only those snapshots' own manifests are read. A file a later snapshot
+    removed (compaction) is left out; the file replacing it is in when that snapshot is recent."""
+    iceberg_table = _load(lake_root, lake_schema.lake_tables()[table].identifier)
+    if iceberg_table is None or iceberg_table.current_snapshot() is None:
+        return scan(lake_root, table)
+    newest = iceberg_table.current_snapshot()
+    # Measured from the newest commit that added data: the Flink sink also commits empty
+    # snapshots while a table gets no rows, which must not age its newest rows out of view.
+    with_data = newest
+    while with_data is not None and not int((with_data.summary or {}).get("added-data-files", 0)):
+        parent = with_data.parent_snapshot_id
+        with_data = iceberg_table.snapshot_by_id(parent) if parent is not None else None
+    since_ms = (with_data or newest).timestamp_ms - minutes * 60_000
+    added = _files_committed(iceberg_table, since_ms)
+    return _table_scan(table, iceberg_table, newest, tuple(sorted(added)))
+
+
+def commit_times(lake_root: str | Path, table: str) -> dict[str, datetime]:
+    """When each data file of the table's current snapshot was committed (made visible): the
+    stream's end-to-end latency is this less the rows' event time (bench/bench_pipeline.py)."""
+    iceberg_table = _load(lake_root, lake_schema.lake_tables()[table].identifier)
+    if iceberg_table is None or iceberg_table.current_snapshot() is None:
+        return {}
+    return {
+        path: datetime.fromtimestamp(committed_ms / 1000, UTC)
+        for path, committed_ms in _files_committed(iceberg_table, 0).items()
+    }
+
+
+def scans(
+    lake_root: str | Path,
+    *,
+    as_of: datetime | None = None,
+    snapshots: Mapping[str, int] | None = None,
+) -> dict[str, TableScan]:
+    """Every lake table's scan, by table name: `snapshots` pins some tables to a snapshot id,
+    `as_of` the others to their snapshot current then."""
+    snapshots = dict(snapshots or {})
+    unknown = set(snapshots) - set(lake_schema.lake_tables())
+    if unknown:
+        raise LakeReadError(f"no lake table {', '.join(sorted(unknown))}")
+    return {
+        table: scan(lake_root, table, as_of=as_of, snapshot_id=snapshots.get(table))
+        for table in lake_schema.lake_tables()
+    }
+
+
+def connect(
+    lake_root: str | Path,
+    *,
+    as_of: datetime | None = None,
+    snapshots: Mapping[str, int] | None = None,
+    connection: duckdb.DuckDBPyConnection | None = None,
+    schema: str | None = None,
+) -> duckdb.DuckDBPyConnection:
+    """A DuckDB connection (a new in-memory one, or `connection`) with one view per lake table,
+    named as the Flink table, in `schema` if given. Every view is pinned to the snapshot planned
+    now: later commits are not seen until the next connect."""
+    connection = connection or duckdb.connect()
+    create_views(connection, scans(lake_root, as_of=as_of, snapshots=snapshots), schema=schema)
+    return connection
+
+
+def create_views(
+    connection: duckdb.DuckDBPyConnection,
+    table_scans: Mapping[str, TableScan],
+    *,
+    schema: str | None = None,
+) -> None:
+    """One view per scan, named as its table, in `schema` if given."""
+    prefix = ""
+    if schema:
+        connection.execute(f'create schema if not exists "{schema}"')
+        prefix = f'"{schema}".'
+    for table, table_scan in table_scans.items():
+        connection.execute(f'create or replace view {prefix}"{table}" as {table_scan.select_sql()}')
+
+
+# --- helpers -------------------------------------------------------------------------------------
+
+
+def _files_committed(iceberg_table, since_ms: float) -> dict[str, int]:
+    """path -> commit time (epoch ms) of the live data files that the current snapshot's
+    ancestors committed at or after `since_ms`, reading only those snapshots' own manifests."""
+    from pyiceberg.manifest import ManifestEntryStatus
+
+    added: dict[str, int] = {}
+    removed: set[str] = set()
+    snapshot = iceberg_table.current_snapshot()
+    while snapshot is not None and snapshot.timestamp_ms >= since_ms:
+        for manifest in snapshot.manifests(iceberg_table.io):
+            if manifest.added_snapshot_id != snapshot.snapshot_id:
+                continue  # carried over from an older snapshot
+            for entry in manifest.fetch_manifest_entry(iceberg_table.io, discard_deleted=False):
+                path = local_path(entry.data_file.file_path)
+                if entry.status == ManifestEntryStatus.ADDED:
+                    added[path] = snapshot.timestamp_ms
+                elif entry.status == ManifestEntryStatus.DELETED:
+                    removed.add(path)
+        parent = snapshot.parent_snapshot_id
+        snapshot = iceberg_table.snapshot_by_id(parent) if parent is not None else None
+    return {path: committed for path, committed in added.items() if path not in removed}
+
+
+def _table_scan(table: str, iceberg_table, snapshot, files: tuple[str, ...]) -> TableScan:
+    """The scan of `files` at `snapshot` (None: no data yet), columns as its schema has them."""
+    schema = iceberg_table.schema()
+    if snapshot is not None and snapshot.schema_id is not None:
+        schema = iceberg_table.schemas().get(snapshot.schema_id, schema)
+    columns = tuple(
+        TableColumn(field.field_id, field.name, _duckdb_type(field.field_type))
+        for field in schema.fields
+    )
+    if snapshot is None:
+        return TableScan(table, None, None, (), columns)
+    committed_at = datetime.fromtimestamp(snapshot.timestamp_ms / 1000, UTC)
+    return TableScan(table, snapshot.snapshot_id, committed_at, files, columns)
+
+
+def _load(lake_root: str | Path, identifier: str):
+    if not lake_catalog_path(lake_root).exists():
+        return None
+    from pyiceberg.exceptions import NoSuchTableError
+
+    try:
+        return _catalog_for(str(lake_root)).load_table(identifier)
+    except NoSuchTableError:
+        return None
+
+
+@cache
+def _catalog_for(lake_root: str):
+    return catalog(lake_root)
+
+
+def local_path(file_path: str) -> str:
+    """Iceberg writes `file:/abs/path`; DuckDB reads the plain path."""
+    return file_path.removeprefix("file://").removeprefix("file:")
+
+
+def _epoch_ms(moment: datetime) -> int:
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=UTC)
+    return int(moment.timestamp() * 1000)
+
+
+def _quote(text: str) -> str:
+    return "'" + text.replace("'", "''") + "'"
+
+
+def _duckdb_type(field_type) -> str:
+    from pyiceberg import types
+
+    simple = {
+        types.BooleanType: "BOOLEAN",
+        types.IntegerType: "INTEGER",
+        types.LongType: "BIGINT",
+        types.FloatType: "FLOAT",
+        types.DoubleType: "DOUBLE",
+        types.DateType: "DATE",
+        types.TimestampType: "TIMESTAMP",
+        types.TimestamptzType: "TIMESTAMP WITH TIME ZONE",
+        types.StringType: "VARCHAR",
+        types.BinaryType: "BLOB",
+        types.FixedType: "BLOB",
+    }
+    if isinstance(field_type, types.DecimalType):
+        return f"DECIMAL({field_type.precision},{field_type.scale})"
+    for kind, duckdb_name in simple.items():
+        if isinstance(field_type, kind):
+            return duckdb_name
+    raise LakeReadError(f"no DuckDB type for Iceberg type {field_type}")
