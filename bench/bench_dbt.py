@@ -20,7 +20,6 @@ import subprocess
 import sys
 import tempfile
 import time
-import uuid
 from pathlib import Path
 
 import duckdb
@@ -29,7 +28,7 @@ REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
 from generator.contract import REASONS  # noqa: E402
-from pipeline import lake_schema  # noqa: E402
+from pipeline import lake_schema, lake_writer  # noqa: E402
 from stack.config import load_config  # noqa: E402
 
 DBT_PROJECT = REPO / "dbt_project"
@@ -308,7 +307,7 @@ def lake_select(table: lake_schema.LakeTable, query: str) -> str:
 
 
 def write_lake(lake: Path, events: int, days: int, first_day: str = "2024-03-01") -> None:
-    """Generate the tables in DuckDB and write each to ``lake`` as Flink-named Parquet files."""
+    """Generate the tables in DuckDB and append each to its Iceberg table of ``lake``."""
     params = {
         "events": events,
         "days": days,
@@ -336,24 +335,8 @@ def write_lake(lake: Path, events: int, days: int, first_day: str = "2024-03-01"
     if missing:
         print(f"no rows generated for {missing} (dbt reads them as empty)", flush=True)
     for folder, table in tables.items():
-        if folder not in LAKE_QUERIES:
-            continue
-        scratch = lake / ".scratch" / folder
-        scratch.parent.mkdir(parents=True, exist_ok=True)
-        (partition,) = table.partition_columns
-        con.execute(
-            f"""
-            copy ({lake_select(table, LAKE_QUERIES[folder])})
-            to '{scratch}' (format parquet, partition_by ("{partition}"),
-                filename_pattern 'part-{{uuid}}')
-            """
-        )
-        for produced in scratch.glob(f"{partition}=*/*.parquet"):
-            # Flink names finished files part-<uuid>-<n>, without an extension.
-            target = lake / folder / produced.parent.name / f"part-{uuid.uuid4()}-0"
-            target.parent.mkdir(parents=True, exist_ok=True)
-            produced.rename(target)
-    shutil.rmtree(lake / ".scratch")
+        if folder in LAKE_QUERIES:  # one Iceberg snapshot per table, as a backfill would write
+            lake_writer.append(lake, table.name, con, lake_select(table, LAKE_QUERIES[folder]))
     con.close()
 
 
