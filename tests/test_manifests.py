@@ -332,3 +332,23 @@ def test_written_files_are_numbered_in_apply_order(tmp_path, documents):
         "02-kafka-clickstream.yaml",
     ]
     assert [yaml.safe_load(p.read_text()) for p in paths] == documents
+
+
+def test_the_cli_writes_what_render_returns(tmp_path):
+    from typer.testing import CliRunner
+
+    import jobs
+
+    result = CliRunner().invoke(
+        jobs.app, ["manifests", "--out", str(tmp_path), "--jars-image", "registry/jars:1"]
+    )
+    assert result.exit_code == 0, result.output
+    written = [yaml.safe_load(path.read_text()) for path in sorted(tmp_path.glob("*.yaml"))]
+    expected = manifests.render(load_config(), manifests.Target(jars_image="registry/jars:1"))
+    assert written == expected
+
+
+def test_the_jars_image_is_built_from_what_make_jars_fetched():
+    dockerfile = (ROOT / "docker" / "flink-jars.Dockerfile").read_text()
+    assert "COPY .stack/jars/flink/ /jars/" in dockerfile
+    assert manifests.Target().jars_image in dockerfile.replace("REGISTRY/", "")
