@@ -10,6 +10,7 @@ and what is (and is not) validated: docs/scale-out.md, "Kubernetes".
 from __future__ import annotations
 
 import dataclasses
+import hashlib
 import re
 import xml.etree.ElementTree as ElementTree
 from dataclasses import dataclass
@@ -33,6 +34,7 @@ STATE_MOUNT = Path("/flink-state")
 LAKE_MOUNT = "/lake"
 # The operator's podTemplate is merged into this container of the JobManager and TaskManagers.
 FLINK_CONTAINER = "flink-main-container"
+SQL_HASH_ANNOTATION = "clickstream/sql-sha256"
 # Three brokers so a topic keeps taking acks=all writes with one broker down: each partition
 # has three replicas and needs two in sync.
 BROKERS = 3
@@ -159,6 +161,7 @@ def volume_claim(config: Config, target: Target, purpose: str, size: str) -> dic
 def flink_deployment(config: Config, target: Target, job_name: str) -> dict:
     """One job in application mode, upgraded through a savepoint when its spec changes."""
     flink_version = pom_property("flink.version")
+    script = job_script(config, job_name)
     mounts = [
         {"name": "jars", "mountPath": JARS_MOUNT},
         {"name": "sql", "mountPath": SQL_MOUNT, "readOnly": True},
@@ -203,11 +206,14 @@ def flink_deployment(config: Config, target: Target, job_name: str) -> dict:
                 "resource": {"memory": config.taskmanager_memory, "cpu": target.taskmanager_cpu}
             },
             "podTemplate": {
+                # The SQL lives in the ConfigMap, outside this spec: its hash here makes a changed
+                # script a changed spec, which the operator rolls out through a savepoint.
+                "metadata": {"annotations": {SQL_HASH_ANNOTATION: _sha256(script)}},
                 "spec": {
                     "initContainers": [copy_jars],
                     "containers": [{"name": FLINK_CONTAINER, "volumeMounts": mounts}],
                     "volumes": volumes,
-                }
+                },
             },
             "job": {
                 "entryClass": SQL_DRIVER,
@@ -319,6 +325,10 @@ def write(documents: list[dict], out_dir: Path) -> list[Path]:
         path.write_text(to_yaml(document))
         paths.append(path)
     return paths
+
+
+def _sha256(text: str) -> str:
+    return hashlib.sha256(text.encode()).hexdigest()
 
 
 def _metadata(config: Config, name: str) -> dict:

@@ -352,3 +352,18 @@ def test_the_jars_image_is_built_from_what_make_jars_fetched():
     dockerfile = (ROOT / "docker" / "flink-jars.Dockerfile").read_text()
     assert "COPY .stack/jars/flink/ /jars/" in dockerfile
     assert manifests.Target().jars_image in dockerfile.replace("REGISTRY/", "")
+
+
+def test_a_changed_script_changes_the_spec_the_operator_upgrades(documents):
+    """The ConfigMap is outside the FlinkDeployment; the script's hash in its pod template is
+    what makes the operator take a savepoint and redeploy when only the SQL changed."""
+
+    def sql_hashes(documents: list[dict]) -> list[str]:
+        return [
+            d["spec"]["podTemplate"]["metadata"]["annotations"][manifests.SQL_HASH_ANNOTATION]
+            for d in of_kind(documents, "FlinkDeployment")
+        ]
+
+    later = manifests.render(load_config(watermark_delay_seconds=9))
+    assert sql_hashes(manifests.render(load_config())) == sql_hashes(documents)
+    assert all(a != b for a, b in zip(sql_hashes(later), sql_hashes(documents), strict=True))
