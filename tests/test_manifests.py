@@ -367,3 +367,10 @@ def test_a_changed_script_changes_the_spec_the_operator_upgrades(documents):
     later = manifests.render(load_config(watermark_delay_seconds=9))
     assert sql_hashes(manifests.render(load_config())) == sql_hashes(documents)
     assert all(a != b for a, b in zip(sql_hashes(later), sql_hashes(documents), strict=True))
+
+
+def test_the_sql_config_map_fits_kubectl_apply(documents):
+    """Client-side `kubectl apply` copies the whole object into an annotation, and a resource's
+    annotations may hold 256 KiB in all (a ConfigMap alone may hold 1 MiB)."""
+    (config_map,) = of_kind(documents, "ConfigMap")
+    assert len(json.dumps(config_map)) < 256 * 1024
