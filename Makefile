@@ -4,11 +4,12 @@ PYTHON ?= python3
 VENV := .venv
 PY := $(VENV)/bin/python
 JARS := .stack/jars
+SCHEMAS := .stack/schemas
 MVN := mvn -q -B -f jvm/pom.xml dependency:copy-dependencies -DincludeScope=runtime
 
-.PHONY: setup venv jars demo dashboard browser test test-unit bench lint up down status clean
+.PHONY: setup venv jars schemas demo dashboard browser test test-unit bench lint up down status clean
 
-setup: venv jars
+setup: venv jars schemas
 
 venv: $(VENV)/.installed
 $(VENV)/.installed: requirements.lock
@@ -26,6 +27,20 @@ $(JARS)/.fetched: jvm/pom.xml jvm/functions/pom.xml $(shell find jvm/functions/s
 	$(MVN) -P kafka -DoutputDirectory=$(CURDIR)/$(JARS)/kafka
 	mvn -q -B -f jvm/functions/pom.xml package
 	cp jvm/functions/target/clickstream-functions.jar $(JARS)/flink/
+	@touch $@
+
+# What tests/test_manifests.py validates the Kubernetes manifests against, from registry packages
+# (nothing copied into the repository): the Flink Kubernetes Operator's CRDs in its API jar (Maven
+# Central, jvm/pom.xml profile k8s-schemas) and Strimzi's CRD schemas, compiled into validators
+# by an npm package (tests/k8s/package.json, run by Node.js).
+schemas: $(SCHEMAS)/.fetched
+$(SCHEMAS)/.fetched: jvm/pom.xml tests/k8s/package.json tests/k8s/package-lock.json
+	@echo "==> Kubernetes schemas ($(SCHEMAS)): Flink operator CRDs from Maven Central, Strimzi's from npm"
+	rm -rf $(SCHEMAS)
+	$(MVN) -P k8s-schemas -DoutputDirectory=$(CURDIR)/$(SCHEMAS)/maven
+	mkdir -p $(SCHEMAS)/npm
+	cp tests/k8s/package.json tests/k8s/package-lock.json $(SCHEMAS)/npm/
+	npm ci --prefix $(SCHEMAS)/npm --ignore-scripts --no-audit --no-fund --loglevel=error
 	@touch $@
 
 demo: setup

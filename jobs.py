@@ -7,6 +7,7 @@ python jobs.py deploy [JOB ...]              lint, then deploy or upgrade flink_
 python jobs.py history | rollback JOB        recorded versions; back to the previous one
 python jobs.py list | cancel | stop [JOB]    manage deployed jobs
 python jobs.py lineage TABLE.COLUMN          column lineage from the payload to a sink column
+python jobs.py manifests [--out DIR]         Kubernetes manifests: Strimzi Kafka, Flink operator jobs
 python jobs.py generate | replay             simulated shoppers or a REES46 CSV into Kafka
 python jobs.py demo                          everything, end to end
 python jobs.py dashboard                     the live Streamlit dashboard over the lake
@@ -14,6 +15,7 @@ python jobs.py dashboard                     the live Streamlit dashboard over t
 
 from __future__ import annotations
 
+import dataclasses
 import sys
 from pathlib import Path
 
@@ -188,6 +190,36 @@ def lineage(
         typer.echo(column_lineage(column, project).render())
     except (KeyError, ValueError) as error:
         _fail(str(error))
+
+
+@app.command()
+def manifests(
+    out: Path | None = typer.Option(
+        None, "--out", help="Write one file per document here (default: print them)."
+    ),
+    jars_image: str | None = typer.Option(
+        None, "--jars-image", help="The image docker/flink-jars.Dockerfile built and pushed."
+    ),
+    storage_class: str | None = typer.Option(
+        None, "--storage-class", help="A ReadWriteMany storage class for state and the lake."
+    ),
+) -> None:
+    """Kubernetes manifests from the config: Strimzi's KafkaNodePool, Kafka and KafkaTopic, and a
+    FlinkDeployment per job with its SQL in a ConfigMap (docs/scale-out.md). Applies nothing."""
+    from stack import manifests as k8s
+
+    try:
+        target = k8s.Target(storage_class=storage_class)
+        if jars_image:
+            target = dataclasses.replace(target, jars_image=jars_image)
+        documents = k8s.render(load_config(), target)
+    except ERRORS as error:
+        _fail(str(error))
+    if out is None:
+        typer.echo("---\n".join(k8s.to_yaml(document) for document in documents), nl=False)
+        return
+    for path in k8s.write(documents, out):
+        typer.echo(path)
 
 
 def _selected(config, jobs: list[str] | None) -> list[str]:

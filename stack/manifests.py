@@ -1,0 +1,348 @@
+"""Kubernetes manifests for the pipeline, rendered from the typed config (`jobs.py manifests`).
+
+Strimzi's `KafkaNodePool`, `Kafka` and `KafkaTopic` run the broker; per Flink job a
+`FlinkDeployment` (Flink Kubernetes Operator, application mode) runs that job's SQL, rendered
+from flink_sql/ into a ConfigMap, through Flink's own SQL script driver. Versions come from
+jvm/pom.xml, sizes and settings from stack/config.py. What a user must provide, the apply order
+and what is (and is not) validated: docs/scale-out.md, "Kubernetes".
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+import re
+import xml.etree.ElementTree as ElementTree
+from dataclasses import dataclass
+from pathlib import Path
+
+import yaml
+
+from pipeline.deploy import job_defaults, load_job
+from sqlcheck.project import job_names
+from stack import flink
+from stack.config import REPO_ROOT, Config
+
+POM = REPO_ROOT / "jvm" / "pom.xml"
+# Flink 2.x runs a SQL script in application mode itself (FLIP-480): this class is in
+# flink-table-runtime, on the image's lib/ classpath, so the job needs no jar of ours.
+SQL_DRIVER = "org.apache.flink.table.runtime.application.SqlDriver"
+# Where the pods see the SQL, the jars, the shared state and the lake.
+SQL_MOUNT = "/opt/flink/usrlib/sql"
+JARS_MOUNT = "/opt/flink/lib/clickstream"  # Flink puts every jar under lib/ on its classpath
+STATE_MOUNT = Path("/flink-state")
+LAKE_MOUNT = "/lake"
+# The operator's podTemplate is merged into this container of the JobManager and TaskManagers.
+FLINK_CONTAINER = "flink-main-container"
+SQL_HASH_ANNOTATION = "clickstream/sql-sha256"
+# Three brokers so a topic keeps taking acks=all writes with one broker down: each partition
+# has three replicas and needs two in sync.
+BROKERS = 3
+REPLICATION_FACTOR = 3
+MIN_INSYNC_REPLICAS = 2
+# A pod-local path on this machine: in a pod RocksDB uses Flink's io.tmp.dirs instead.
+LOCAL_ONLY_SETTINGS = {"state.backend.rocksdb.localdir"}
+# Cluster-wide settings of the local stack the pods keep (stack/flink.py cluster_settings).
+CLUSTER_SETTINGS_KEPT = ("restart-strategy.type", "env.java.opts.taskmanager", "web.submit.enable")
+
+
+def pom_property(name: str, pom: Path = POM) -> str:
+    """A version in jvm/pom.xml, the one home of the stack's versions."""
+    namespace = {"m": "http://maven.apache.org/POM/4.0.0"}
+    root = ElementTree.parse(pom).getroot()
+    if name in ("artifactId", "version"):
+        return root.findtext(f"m:{name}", namespaces=namespace) or ""
+    value = root.findtext(f"m:properties/m:{name}", namespaces=namespace)
+    if value is None:
+        raise KeyError(f"{pom} has no property {name}")
+    return value
+
+
+@dataclass(frozen=True)
+class Target:
+    """What the typed config does not say about a Kubernetes cluster."""
+
+    # The image `docker/flink-jars.Dockerfile` builds from `make jars`: the connector jars and
+    # our functions, copied into Flink's lib/ by an init container. Named after jvm/pom.xml.
+    jars_image: str = f"{pom_property('artifactId')}:{pom_property('version')}"
+    # A storage class whose volumes many pods mount at once (ReadWriteMany: NFS, CephFS, EFS...):
+    # the JobManager and every TaskManager write checkpoints and lake files to the same volume.
+    # None: the cluster's default class.
+    storage_class: str | None = None
+    state_storage: str = "50Gi"
+    lake_storage: str = "100Gi"
+    broker_storage: str = "100Gi"
+    # The config sizes memory; CPU is one core each unless set here (Flink's own default for a
+    # TaskManager would be one core per slot).
+    jobmanager_cpu: float = 1.0
+    taskmanager_cpu: float = 1.0
+    # The service account the operator's Helm chart creates for Flink pods.
+    service_account: str = "flink"
+
+
+def flink_version_enum(flink_version: str) -> str:
+    """The operator's `flinkVersion` for a Flink release: 2.3.0 -> v2_3."""
+    major, minor = flink_version.split(".")[:2]
+    return f"v{major}_{minor}"
+
+
+def k8s_name(*parts: str) -> str:
+    """A DNS-1123 name from parts such as ("clickstream", "silver_gold")."""
+    return re.sub(r"[^a-z0-9-]+", "-", "-".join(parts).lower()).strip("-")
+
+
+def pod_config(config: Config) -> Config:
+    """The config the jobs run with in the cluster: Strimzi's bootstrap service unless a broker
+    is configured, state on the shared volume, and the lake there too unless it is a URI."""
+    return dataclasses.replace(
+        config,
+        kafka_bootstrap_servers=config.kafka_bootstrap_servers
+        or f"{kafka_cluster_name(config)}-kafka-bootstrap:9092",
+        lake_root=config.lake_root if "://" in config.lake_root else LAKE_MOUNT,
+        state_dir=STATE_MOUNT,
+    )
+
+
+def kafka_cluster_name(config: Config) -> str:
+    return k8s_name(config.deployment)
+
+
+def job_script(config: Config, job_name: str) -> str:
+    """One job as a SQL script: its SET lines, the DDL it reaches, its statement set."""
+    job = load_job(config, job_name)
+    header = f"-- {config.deployment}: {job_name}, rendered from flink_sql/ by `jobs.py manifests`."
+    sets = [f"SET '{key}' = '{value}';" for key, value in job.settings.items()]
+    statements = [f"{statement.sql};" for statement in job.statements]
+    return "\n\n".join([header, "\n".join(sets), *statements]) + "\n"
+
+
+def flink_configuration(config: Config, job_name: str) -> dict[str, str]:
+    """The job's Flink settings as the local stack has them, with paths on the shared volume."""
+    cluster = flink.cluster_settings(config)
+    settings: dict[str, object] = {
+        **{key: cluster[key] for key in CLUSTER_SETTINGS_KEPT},
+        "taskmanager.numberOfTaskSlots": config.taskmanager_slots,
+        **{k: v for k, v in flink.state_settings(config).items() if k not in LOCAL_ONLY_SETTINGS},
+        **job_defaults(config, job_name),
+        # The operator's savepoint upgrades and `jobs.py stop`'s savepoints go here.
+        "execution.checkpointing.savepoint-dir": f"file://{config.savepoint_dir}",
+    }
+    return {key: _flink_value(value) for key, value in sorted(settings.items())}
+
+
+def _flink_value(value: object) -> str:
+    return str(value).lower() if isinstance(value, bool) else str(value)
+
+
+def sql_config_map(config: Config) -> dict:
+    return {
+        "apiVersion": "v1",
+        "kind": "ConfigMap",
+        "metadata": _metadata(config, k8s_name(config.deployment, "sql")),
+        "data": {f"{job}.sql": job_script(config, job) for job in job_names(config.sql_dir)},
+    }
+
+
+def volume_claim(config: Config, target: Target, purpose: str, size: str) -> dict:
+    spec: dict[str, object] = {
+        "accessModes": ["ReadWriteMany"],
+        "resources": {"requests": {"storage": size}},
+    }
+    if target.storage_class is not None:
+        spec["storageClassName"] = target.storage_class
+    return {
+        "apiVersion": "v1",
+        "kind": "PersistentVolumeClaim",
+        "metadata": _metadata(config, k8s_name(config.deployment, purpose)),
+        "spec": spec,
+    }
+
+
+def flink_deployment(config: Config, target: Target, job_name: str) -> dict:
+    """One job in application mode, upgraded through a savepoint when its spec changes."""
+    flink_version = pom_property("flink.version")
+    script = job_script(config, job_name)
+    mounts = [
+        {"name": "jars", "mountPath": JARS_MOUNT},
+        {"name": "sql", "mountPath": SQL_MOUNT, "readOnly": True},
+        {"name": "flink-state", "mountPath": str(STATE_MOUNT)},
+    ]
+    volumes: list[dict] = [
+        {"name": "jars", "emptyDir": {}},
+        {"name": "sql", "configMap": {"name": k8s_name(config.deployment, "sql")}},
+        {
+            "name": "flink-state",
+            "persistentVolumeClaim": {"claimName": k8s_name(config.deployment, "flink-state")},
+        },
+    ]
+    if config.lake_root == LAKE_MOUNT:
+        mounts.append({"name": "lake", "mountPath": LAKE_MOUNT})
+        volumes.append(
+            {
+                "name": "lake",
+                "persistentVolumeClaim": {"claimName": k8s_name(config.deployment, "lake")},
+            }
+        )
+    copy_jars = {
+        "name": "clickstream-jars",
+        "image": target.jars_image,
+        "command": ["sh", "-c", f"cp /jars/*.jar {JARS_MOUNT}/"],
+        "volumeMounts": [{"name": "jars", "mountPath": JARS_MOUNT}],
+    }
+    return {
+        "apiVersion": "flink.apache.org/v1beta1",
+        "kind": "FlinkDeployment",
+        "metadata": _metadata(config, k8s_name(config.deployment, job_name)),
+        "spec": {
+            # The image docker-compose.yml runs, from jvm/pom.xml's flink.version.
+            "image": f"flink:{flink_version}-java17",
+            "flinkVersion": flink_version_enum(flink_version),
+            "serviceAccount": target.service_account,
+            "flinkConfiguration": flink_configuration(config, job_name),
+            "jobManager": {
+                "resource": {"memory": config.jobmanager_memory, "cpu": target.jobmanager_cpu}
+            },
+            "taskManager": {
+                "resource": {"memory": config.taskmanager_memory, "cpu": target.taskmanager_cpu}
+            },
+            "podTemplate": {
+                # The SQL lives in the ConfigMap, outside this spec: its hash here makes a changed
+                # script a changed spec, which the operator rolls out through a savepoint.
+                "metadata": {"annotations": {SQL_HASH_ANNOTATION: _sha256(script)}},
+                "spec": {
+                    "initContainers": [copy_jars],
+                    "containers": [{"name": FLINK_CONTAINER, "volumeMounts": mounts}],
+                    "volumes": volumes,
+                },
+            },
+            "job": {
+                "entryClass": SQL_DRIVER,
+                "args": ["--scriptUri", f"file://{SQL_MOUNT}/{job_name}.sql"],
+                "parallelism": config.parallelism,
+                "upgradeMode": "savepoint",
+                "state": "running",
+            },
+        },
+    }
+
+
+def kafka_node_pool(config: Config, target: Target) -> dict:
+    """Three nodes, each both KRaft controller and broker, the metadata log on the data volume."""
+    metadata = _metadata(config, "broker")
+    metadata["labels"]["strimzi.io/cluster"] = kafka_cluster_name(config)
+    return {
+        "apiVersion": "kafka.strimzi.io/v1",
+        "kind": "KafkaNodePool",
+        "metadata": metadata,
+        "spec": {
+            "replicas": BROKERS,
+            "roles": ["controller", "broker"],
+            "storage": {
+                "type": "jbod",
+                "volumes": [
+                    {
+                        "id": 0,
+                        "type": "persistent-claim",
+                        "size": target.broker_storage,
+                        "deleteClaim": False,
+                        "kraftMetadata": "shared",
+                    }
+                ],
+            },
+        },
+    }
+
+
+def kafka(config: Config) -> dict:
+    return {
+        "apiVersion": "kafka.strimzi.io/v1",
+        "kind": "Kafka",
+        "metadata": _metadata(config, kafka_cluster_name(config)),
+        "spec": {
+            "kafka": {
+                # The broker the local stack runs (jvm/pom.xml kafka.version).
+                "version": pom_property("kafka.version"),
+                "listeners": [{"name": "plain", "port": 9092, "type": "internal", "tls": False}],
+                "config": {
+                    "default.replication.factor": REPLICATION_FACTOR,
+                    "min.insync.replicas": MIN_INSYNC_REPLICAS,
+                    "offsets.topic.replication.factor": REPLICATION_FACTOR,
+                    "transaction.state.log.replication.factor": REPLICATION_FACTOR,
+                    "transaction.state.log.min.isr": MIN_INSYNC_REPLICAS,
+                    # As locally: topics are declared (KafkaTopic below), never auto-created.
+                    "auto.create.topics.enable": False,
+                },
+            },
+            # The topic operator reconciles KafkaTopic resources.
+            "entityOperator": {"topicOperator": {}},
+        },
+    }
+
+
+def kafka_topic(config: Config) -> dict:
+    metadata = _metadata(config, re.sub(r"[^a-z0-9.-]+", "-", config.kafka_topic.lower()))
+    metadata["labels"]["strimzi.io/cluster"] = kafka_cluster_name(config)
+    return {
+        "apiVersion": "kafka.strimzi.io/v1",
+        "kind": "KafkaTopic",
+        "metadata": metadata,
+        "spec": {
+            "topicName": config.kafka_topic,
+            "partitions": config.kafka_partitions,
+            "replicas": REPLICATION_FACTOR,
+            "config": {"min.insync.replicas": MIN_INSYNC_REPLICAS},
+        },
+    }
+
+
+def render(config: Config, target: Target | None = None) -> list[dict]:
+    """Every document, in an order `kubectl apply` can take them: Kafka, then the jobs."""
+    target = target or Target()
+    in_cluster = pod_config(config)
+    documents = [kafka_node_pool(config, target), kafka(config), kafka_topic(config)]
+    documents.append(sql_config_map(in_cluster))
+    documents.append(volume_claim(config, target, "flink-state", target.state_storage))
+    if in_cluster.lake_root == LAKE_MOUNT:
+        documents.append(volume_claim(config, target, "lake", target.lake_storage))
+    documents += [flink_deployment(in_cluster, target, job) for job in job_names(config.sql_dir)]
+    return documents
+
+
+def to_yaml(document: dict) -> str:
+    return yaml.dump(document, Dumper=_BlockDumper, sort_keys=False)
+
+
+def file_name(index: int, document: dict) -> str:
+    """`01-kafkanodepool-broker.yaml`: numbered, so `kubectl apply -f DIR` keeps the order."""
+    return f"{index:02d}-{document['kind'].lower()}-{document['metadata']['name']}.yaml"
+
+
+def write(documents: list[dict], out_dir: Path) -> list[Path]:
+    out_dir.mkdir(parents=True, exist_ok=True)
+    paths = []
+    for index, document in enumerate(documents, start=1):
+        path = out_dir / file_name(index, document)
+        path.write_text(to_yaml(document))
+        paths.append(path)
+    return paths
+
+
+def _sha256(text: str) -> str:
+    return hashlib.sha256(text.encode()).hexdigest()
+
+
+def _metadata(config: Config, name: str) -> dict:
+    # No namespace: `kubectl apply -n NAMESPACE` places them.
+    return {"name": name, "labels": {"app.kubernetes.io/part-of": k8s_name(config.deployment)}}
+
+
+class _BlockDumper(yaml.SafeDumper):
+    """Multi-line strings (the SQL scripts) as readable `|` blocks."""
+
+
+def _represent_str(dumper: yaml.SafeDumper, value: str) -> yaml.ScalarNode:
+    style = "|" if "\n" in value else None
+    return dumper.represent_scalar("tag:yaml.org,2002:str", value, style=style)
+
+
+_BlockDumper.add_representer(str, _represent_str)
