@@ -9,6 +9,8 @@ python jobs.py list | cancel | stop [JOB]    manage deployed jobs
 python jobs.py lineage TABLE.COLUMN          column lineage from the payload to a sink column
 python jobs.py manifests [--out DIR]         Kubernetes manifests: Strimzi Kafka, Flink operator jobs
 python jobs.py generate | replay             simulated shoppers or a REES46 CSV into Kafka
+python jobs.py query SQL [--as-of T]         SQL over the lake's tables, now or as of a time
+python jobs.py snapshots TABLE               a lake table's snapshots (what --as-of can pin)
 python jobs.py demo                          everything, end to end
 python jobs.py dashboard                     the live Streamlit dashboard over the lake
 """
@@ -371,6 +373,60 @@ def stop(
             typer.echo(f"{name}: stopped {job_id}, savepoint {location}")
     except ERRORS as error:
         _fail(str(error))
+
+
+@app.command()
+def query(
+    sql: str = typer.Argument(..., help="DuckDB SQL; each lake table is a view of its name."),
+    as_of: str | None = typer.Option(
+        None, "--as-of", help="Read every table as it was then (UTC): 2026-11-30T10:00 or 10:00."
+    ),
+    snapshot: list[str] | None = typer.Option(
+        None, "--snapshot", help="TABLE=SNAPSHOT_ID: pin one table (see `snapshots TABLE`)."
+    ),
+    limit: int = typer.Option(50, help="Rows to print at most."),
+) -> None:
+    """Run SQL over the lake, each table at one snapshot: its current one, the one current at
+    --as-of (time travel), or the one --snapshot names."""
+    from pipeline import lake_reader
+
+    try:
+        config = load_config()
+        pinned = {}
+        for item in snapshot or []:
+            table, _, snapshot_id = item.partition("=")
+            if not snapshot_id.isdigit():
+                _fail(f"--snapshot {item!r}: expected TABLE=SNAPSHOT_ID")
+            pinned[table] = int(snapshot_id)
+        moment = lake_reader.parse_as_of(as_of) if as_of else None
+        connection = lake_reader.connect(config.lake_root, as_of=moment, snapshots=pinned)
+        connection.execute("set TimeZone = 'UTC'")
+        relation = connection.sql(sql)
+        if relation is None:
+            return
+        typer.echo(relation.limit(limit).to_df().to_string(index=False))
+    except (*ERRORS, lake_reader.LakeReadError) as error:
+        _fail(str(error))
+    except Exception as error:  # DuckDB's binder/parser errors: the message says what is wrong
+        if type(error).__module__.startswith(("duckdb", "_duckdb")):
+            _fail(str(error))
+        raise
+
+
+@app.command()
+def snapshots(table: str = typer.Argument(..., help="A lake table, e.g. silver_events.")) -> None:
+    """A lake table's snapshots, oldest first: one per Flink checkpoint that committed rows, plus
+    maintenance and backfills; any of them can be read with `query --as-of/--snapshot`."""
+    from pipeline import lake_reader, lake_schema
+
+    if table not in lake_schema.lake_tables():
+        _fail(f"no lake table {table}: one of {', '.join(lake_schema.lake_tables())}")
+    for info in lake_reader.snapshot_log(load_config().lake_root, table):
+        typer.echo(
+            f"{info.snapshot_id:>20}  {info.committed_at:%Y-%m-%d %H:%M:%S}  "
+            f"{info.operation:<9} +{info.added_files} files +{info.added_rows} rows  "
+            f"= {info.total_rows} rows"
+        )
 
 
 @app.command()

@@ -166,6 +166,59 @@ def commit_times(lake_root: str | Path, table: str) -> dict[str, datetime]:
     }
 
 
+@dataclass(frozen=True)
+class SnapshotInfo:
+    snapshot_id: int
+    committed_at: datetime
+    operation: str  # append (a checkpoint), overwrite/replace (maintenance, a backfill), ...
+    added_files: int
+    added_rows: int
+    total_rows: int
+
+
+def snapshot_log(lake_root: str | Path, table: str) -> list[SnapshotInfo]:
+    """The snapshots of the table's current lineage, oldest first (what `as_of` can pin)."""
+    iceberg_table = _load(lake_root, lake_schema.lake_tables()[table].identifier)
+    if iceberg_table is None:
+        return []
+    log = []
+    snapshot = iceberg_table.current_snapshot()
+    while snapshot is not None:
+        summary = snapshot.summary
+        log.append(
+            SnapshotInfo(
+                snapshot.snapshot_id,
+                datetime.fromtimestamp(snapshot.timestamp_ms / 1000, UTC),
+                summary.operation.value if summary else "?",
+                int(summary.get("added-data-files", 0)) if summary else 0,
+                int(summary.get("added-records", 0)) if summary else 0,
+                int(summary.get("total-records", 0)) if summary else 0,
+            )
+        )
+        parent = snapshot.parent_snapshot_id
+        snapshot = iceberg_table.snapshot_by_id(parent) if parent is not None else None
+    return log[::-1]
+
+
+def parse_as_of(text: str, now: datetime | None = None) -> datetime:
+    """A point in time (UTC): ISO 8601 (`2026-11-30T10:00:00`, `2026-11-30 10:00`), or a time of
+    day (`10:00`, `10:00:30`) meaning today. Raises LakeReadError."""
+    now = now or datetime.now(UTC)
+    try:
+        if len(text) <= 8 and ":" in text:
+            moment = datetime.combine(
+                now.date(),
+                datetime.strptime(text, "%H:%M:%S" if text.count(":") == 2 else "%H:%M").time(),
+            )
+        else:
+            moment = datetime.fromisoformat(text)
+    except ValueError:
+        raise LakeReadError(
+            f"cannot read {text!r} as a time: give e.g. 2026-11-30T10:00:00 or 10:00 (UTC)"
+        ) from None
+    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
+
+
 def scans(
     lake_root: str | Path,
     *,

@@ -258,7 +258,8 @@ def test_values_follow_the_config():
     # The jobs read Strimzi's bootstrap service and write the lake on the shared volume.
     assert "'properties.bootstrap.servers' = 'shop-kafka-bootstrap:9092'" in scripts["bronze.sql"]
     assert "'topic' = 'shop.events'" in scripts["bronze.sql"]
-    assert "'path' = '/lake/bronze/events'" in scripts["bronze.sql"]
+    assert "'warehouse' = '/lake'" in scripts["bronze.sql"]
+    assert "'uri' = 'jdbc:sqlite:/lake/catalog.db?" in scripts["bronze.sql"]
     assert "'properties.group.id' = 'shop-silver_gold'" in scripts["silver_gold.sql"]
 
 
@@ -322,7 +323,7 @@ def test_an_s3_lake_needs_no_lake_volume():
     claims = [d["metadata"]["name"] for d in of_kind(documents, "PersistentVolumeClaim")]
     assert claims == ["clickstream-flink-state"]
     scripts = of_kind(documents, "ConfigMap")[0]["data"]
-    assert "'path' = 's3://shop-lake/clickstream/bronze/events'" in scripts["bronze.sql"]
+    assert "'warehouse' = 's3://shop-lake/clickstream'" in scripts["bronze.sql"]
 
 
 def test_written_files_are_numbered_in_apply_order(tmp_path, documents):
