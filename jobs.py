@@ -11,6 +11,7 @@ python jobs.py manifests [--out DIR]         Kubernetes manifests: Strimzi Kafka
 python jobs.py generate | replay             simulated shoppers or a REES46 CSV into Kafka
 python jobs.py query SQL [--as-of T]         SQL over the lake's tables, now or as of a time
 python jobs.py snapshots TABLE               a lake table's snapshots (what --as-of can pin)
+python jobs.py maintain [TABLE ...]          compact small files, expire snapshots, drop orphans
 python jobs.py demo                          everything, end to end
 python jobs.py dashboard                     the live Streamlit dashboard over the lake
 """
@@ -427,6 +428,40 @@ def snapshots(table: str = typer.Argument(..., help="A lake table, e.g. silver_e
             f"{info.operation:<9} +{info.added_files} files +{info.added_rows} rows  "
             f"= {info.total_rows} rows"
         )
+
+
+@app.command()
+def maintain(
+    tables: list[str] | None = typer.Argument(None, help="Lake tables (default: all)."),
+    min_age_minutes: float = typer.Option(
+        120,
+        help="Compact only files committed at least this long ago (the dashboard reads the "
+        "last 65 minutes of commits: keep this above).",
+    ),
+    keep_snapshots_hours: float = typer.Option(
+        6, help="Expire snapshots older than this (time travel reaches back this far)."
+    ),
+    orphan_age_hours: float = typer.Option(
+        24, help="Delete unreferenced files older than this (a checkpoint in flight is younger)."
+    ),
+) -> None:
+    """Lake maintenance while the stream runs: per table, compact each partition's small files
+    into one, expire old snapshots, delete orphan files. Never changes a row or blocks a writer."""
+    from datetime import timedelta
+
+    from pipeline import lake_maintenance, lake_schema
+
+    unknown = sorted(set(tables or ()) - set(lake_schema.lake_tables()))
+    if unknown:
+        _fail(f"no lake table {', '.join(unknown)}")
+    lake_maintenance.maintain(
+        load_config().lake_root,
+        tables=tables or None,
+        min_age=timedelta(minutes=min_age_minutes),
+        keep_snapshots_for=timedelta(hours=keep_snapshots_hours),
+        orphan_age=timedelta(hours=orphan_age_hours),
+        log=typer.echo,
+    )
 
 
 @app.command()

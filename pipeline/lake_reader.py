@@ -143,14 +143,16 @@ def recent_scan(lake_root: str | Path, table: str, minutes: float) -> TableScan:
     if iceberg_table is None or iceberg_table.current_snapshot() is None:
         return scan(lake_root, table)
     newest = iceberg_table.current_snapshot()
-    # Measured from the newest commit that added data: the Flink sink also commits empty
-    # snapshots while a table gets no rows, which must not age its newest rows out of view.
+    # Measured from the newest commit that added rows: the Flink sink also commits empty
+    # snapshots while a table gets no rows, and maintenance commits rewrites (no new rows);
+    # neither may age the newest rows out of view.
     with_data = newest
-    while with_data is not None and not int((with_data.summary or {}).get("added-data-files", 0)):
+    while with_data is not None and not _adds_rows(with_data):
         parent = with_data.parent_snapshot_id
         with_data = iceberg_table.snapshot_by_id(parent) if parent is not None else None
     since_ms = (with_data or newest).timestamp_ms - minutes * 60_000
-    added = _files_committed(iceberg_table, since_ms)
+    # Once maintenance expired every snapshot that added rows, its rewrites are what is newest.
+    added = _files_committed(iceberg_table, since_ms, appends_only=with_data is not None)
     return _table_scan(table, iceberg_table, newest, tuple(sorted(added)))
 
 
@@ -271,9 +273,21 @@ def create_views(
 # --- helpers -------------------------------------------------------------------------------------
 
 
-def _files_committed(iceberg_table, since_ms: float) -> dict[str, int]:
+def _adds_rows(snapshot) -> bool:
+    summary = snapshot.summary
+    return (
+        summary is not None
+        and summary.operation.value == "append"
+        and int(summary.get("added-data-files", 0)) > 0
+    )
+
+
+def _files_committed(
+    iceberg_table, since_ms: float, *, appends_only: bool = False
+) -> dict[str, int]:
     """path -> commit time (epoch ms) of the live data files that the current snapshot's
-    ancestors committed at or after `since_ms`, reading only those snapshots' own manifests."""
+    ancestors committed at or after `since_ms`, reading only those snapshots' own manifests;
+    with `appends_only`, files that a rewrite (compaction, a backfill) added are left out."""
     from pyiceberg.manifest import ManifestEntryStatus
 
     added: dict[str, int] = {}
@@ -286,6 +300,8 @@ def _files_committed(iceberg_table, since_ms: float) -> dict[str, int]:
             for entry in manifest.fetch_manifest_entry(iceberg_table.io, discard_deleted=False):
                 path = local_path(entry.data_file.file_path)
                 if entry.status == ManifestEntryStatus.ADDED:
+                    if appends_only and snapshot.summary.operation.value != "append":
+                        continue
                     added[path] = snapshot.timestamp_ms
                 elif entry.status == ManifestEntryStatus.DELETED:
                     removed.add(path)
@@ -307,6 +323,11 @@ def _table_scan(table: str, iceberg_table, snapshot, files: tuple[str, ...]) -> 
         return TableScan(table, None, None, (), columns)
     committed_at = datetime.fromtimestamp(snapshot.timestamp_ms / 1000, UTC)
     return TableScan(table, snapshot.snapshot_id, committed_at, files, columns)
+
+
+def load(lake_root: str | Path, table: str):
+    """The pyiceberg Table of a lake table (its Flink name), or None before a job created it."""
+    return _load(lake_root, lake_schema.lake_tables()[table].identifier)
 
 
 def _load(lake_root: str | Path, identifier: str):

@@ -8,6 +8,7 @@ writer needs pyarrow >= 17, which apache-flink's pins rule out.
 
 from __future__ import annotations
 
+import time
 import uuid
 from pathlib import Path
 
@@ -15,6 +16,8 @@ import duckdb
 
 from pipeline import lake_reader, lake_schema
 from stack.config import lake_catalog_path
+
+COMMIT_ATTEMPTS = 10
 
 
 def create_table(lake_root: str | Path, table: str):
@@ -100,17 +103,37 @@ def append(
         files.append(str(target))
     for folder in sorted(scratch.glob("**/"), reverse=True):
         folder.rmdir()
-    removed = [task.file for task in iceberg_table.scan().plan_files()] if replace else []
-    with iceberg_table.transaction() as transaction:
-        update = transaction.update_snapshot()
-        with update.overwrite() if replace else update.fast_append() as snapshot:
-            for data_file in removed:
-                snapshot.delete_data_file(data_file)
-            for path in files:
-                snapshot.append_data_file(
-                    parquet_file_to_data_file(iceberg_table.io, iceberg_table.metadata, path)
-                )
+
+    def commit(fresh) -> None:
+        removed = [task.file for task in fresh.scan().plan_files()] if replace else []
+        with fresh.transaction() as transaction:
+            update = transaction.update_snapshot()
+            with update.overwrite() if replace else update.fast_append() as snapshot:
+                for data_file in removed:
+                    snapshot.delete_data_file(data_file)
+                for path in files:
+                    snapshot.append_data_file(
+                        parquet_file_to_data_file(fresh.io, fresh.metadata, path)
+                    )
+
+    commit_with_retries(lake_root, table, commit)
     return files
+
+
+def commit_with_retries(lake_root: str | Path, table: str, commit) -> None:
+    """Run `commit(table)` on a freshly loaded table until no other writer's commit got in
+    between (the catalog's compare-and-swap failed): the Flink sinks, maintenance and this
+    module commit to the same tables without locks, each retrying as Iceberg's own do."""
+    from pyiceberg.exceptions import CommitFailedException
+
+    for attempt in range(1, COMMIT_ATTEMPTS + 1):
+        try:
+            commit(lake_reader.load(lake_root, table))
+            return
+        except CommitFailedException:
+            if attempt == COMMIT_ATTEMPTS:
+                raise
+            time.sleep(0.05 * attempt)  # back off: another commit is in progress
 
 
 def _iceberg_type(flink_type: str):
