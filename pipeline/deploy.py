@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import urlparse
 
+from pipeline import lake_writer
 from sqlcheck.project import Job, load_project
 from stack import flink
 from stack.config import Config, lake_catalog_path
@@ -262,12 +263,22 @@ def explain(config: Config, job: Job) -> str:
         raise StackError(f"{job.statement_set.location}: {_flink_message(error)}") from None
 
 
+def evolve_lake_schemas(config: Config) -> list[str]:
+    """The lake tables' Iceberg schemas brought to the DDL before a job is compiled or started
+    (pipeline.lake_writer.evolve_schemas: columns added, types widened; the rest refused)."""
+    try:
+        return lake_writer.evolve_schemas(config.lake_root, config.sql_dir)
+    except lake_writer.SchemaEvolutionError as error:
+        raise StackError(f"{error}. Nothing was deployed.") from None
+
+
 def submit(config: Config, job_name: str, savepoint: str | None = None) -> tuple[str, bool]:
     """Deploy one job unless a job of the same name is active. Returns (job id, started now)."""
     job = load_job(config, job_name)
     running = active_job(config, job_settings(config, job)["pipeline.name"])
     if running is not None:
         return running.job_id, False
+    evolve_lake_schemas(config)
     environment = _table_environment(config, job, savepoint)
     try:
         result = environment.execute_sql(job.statement_set.sql)

@@ -144,7 +144,7 @@ def _compact(lake_root: str | Path, table: str, committed_before: datetime) -> i
                     parquet_file_to_data_file(fresh.io, fresh.metadata, target)
                 )
 
-    commit_with_retries(lake_root, table, commit)
+    commit_with_retries(lake_root, _identifier(table), commit)
     return len(rewritten)
 
 
@@ -184,7 +184,7 @@ def _expire_snapshots(lake_root: str | Path, table: str, older_than: datetime) -
         if old:
             fresh.maintenance.expire_snapshots().by_ids(old).commit()
 
-    commit_with_retries(lake_root, table, commit)
+    commit_with_retries(lake_root, _identifier(table), commit)
     return expired
 
 
@@ -221,7 +221,11 @@ def _set_properties(lake_root: str | Path, table: str) -> None:
             with fresh.transaction() as transaction:
                 transaction.set_properties(TABLE_PROPERTIES)
 
-    commit_with_retries(lake_root, table, commit)
+    commit_with_retries(lake_root, _identifier(table), commit)
+
+
+def _identifier(table: str) -> str:
+    return lake_schema.lake_tables()[table].identifier
 
 
 def _row_count(lake_root: str | Path, table: str) -> int:

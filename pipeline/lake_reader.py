@@ -85,7 +85,7 @@ def scan(
     """The files and columns of one lake table at its current snapshot, at the snapshot current
     at `as_of` (naive = UTC), or at `snapshot_id`."""
     layout = lake_schema.lake_tables()[table]
-    iceberg_table = _load(lake_root, layout.identifier)
+    iceberg_table = load_identifier(lake_root, layout.identifier)
     if iceberg_table is None:  # no job has created it yet: the DDL's columns, no rows
         if snapshot_id is not None:
             raise LakeReadError(f"{table} has no snapshot {snapshot_id}: it does not exist yet")
@@ -101,7 +101,7 @@ def scan(
 def scan_identifier(lake_root: str | Path, identifier: str) -> TableScan | None:
     """Any table of the lake's catalog by its Iceberg name (e.g. `gold.events_per_minute`, or a
     table only a test's own SQL creates) at its current snapshot; None when it does not exist."""
-    iceberg_table = _load(lake_root, identifier)
+    iceberg_table = load_identifier(lake_root, identifier)
     if iceberg_table is None:
         return None
     return _scan_at(identifier.rpartition(".")[2], iceberg_table)
@@ -139,7 +139,7 @@ def recent_scan(lake_root: str | Path, table: str, minutes: float) -> TableScan:
     the current snapshot: a read bounded by the rate however large the table grows (the
     dashboard's), since only those snapshots' own manifests are read. A file a later snapshot
     removed (compaction) is left out; the file replacing it is in when that snapshot is recent."""
-    iceberg_table = _load(lake_root, lake_schema.lake_tables()[table].identifier)
+    iceberg_table = load_identifier(lake_root, lake_schema.lake_tables()[table].identifier)
     if iceberg_table is None or iceberg_table.current_snapshot() is None:
         return scan(lake_root, table)
     newest = iceberg_table.current_snapshot()
@@ -159,7 +159,7 @@ def recent_scan(lake_root: str | Path, table: str, minutes: float) -> TableScan:
 def commit_times(lake_root: str | Path, table: str) -> dict[str, datetime]:
     """When each data file of the table's current snapshot was committed (made visible): the
     stream's end-to-end latency is this less the rows' event time (bench/bench_pipeline.py)."""
-    iceberg_table = _load(lake_root, lake_schema.lake_tables()[table].identifier)
+    iceberg_table = load_identifier(lake_root, lake_schema.lake_tables()[table].identifier)
     if iceberg_table is None or iceberg_table.current_snapshot() is None:
         return {}
     return {
@@ -180,7 +180,7 @@ class SnapshotInfo:
 
 def snapshot_log(lake_root: str | Path, table: str) -> list[SnapshotInfo]:
     """The snapshots of the table's current lineage, oldest first (what `as_of` can pin)."""
-    iceberg_table = _load(lake_root, lake_schema.lake_tables()[table].identifier)
+    iceberg_table = load_identifier(lake_root, lake_schema.lake_tables()[table].identifier)
     if iceberg_table is None:
         return []
     log = []
@@ -311,9 +311,15 @@ def _files_committed(
 
 
 def _table_scan(table: str, iceberg_table, snapshot, files: tuple[str, ...]) -> TableScan:
-    """The scan of `files` at `snapshot` (None: no data yet), columns as its schema has them."""
+    """The scan of `files` at `snapshot` (None: no data yet). The current snapshot reads with
+    the table's schema (a column added since its last commit is there, NULL); an older one, time
+    travel, with the schema it was written with."""
     schema = iceberg_table.schema()
-    if snapshot is not None and snapshot.schema_id is not None:
+    current = iceberg_table.current_snapshot()
+    is_older = (
+        snapshot is not None and current is not None and snapshot.snapshot_id != current.snapshot_id
+    )
+    if is_older and snapshot.schema_id is not None:
         schema = iceberg_table.schemas().get(snapshot.schema_id, schema)
     columns = tuple(
         TableColumn(field.field_id, field.name, _duckdb_type(field.field_type))
@@ -327,10 +333,11 @@ def _table_scan(table: str, iceberg_table, snapshot, files: tuple[str, ...]) -> 
 
 def load(lake_root: str | Path, table: str):
     """The pyiceberg Table of a lake table (its Flink name), or None before a job created it."""
-    return _load(lake_root, lake_schema.lake_tables()[table].identifier)
+    return load_identifier(lake_root, lake_schema.lake_tables()[table].identifier)
 
 
-def _load(lake_root: str | Path, identifier: str):
+def load_identifier(lake_root: str | Path, identifier: str):
+    """The pyiceberg Table named `identifier` ("silver.events"), or None if it does not exist."""
     if not lake_catalog_path(lake_root).exists():
         return None
     from pyiceberg.exceptions import NoSuchTableError

@@ -50,7 +50,6 @@ __all__ = [
 ]
 
 
-@cache
 def _catalog(sql_dir: Path) -> Catalog:
     """The parsed project; raises LakeSchemaError with the findings of the tables/ and jobs/
     files that do not load or parse (what views say is not part of the contract). Placeholders
@@ -68,7 +67,13 @@ def _catalog(sql_dir: Path) -> Catalog:
 
 @cache
 def lake_tables(sql_dir: Path = SQL_DIR) -> dict[str, LakeTable]:
-    """Every lake table of ``sql_dir/tables/*.sql``, by Flink table name, in file-name order."""
+    """Every lake table of ``sql_dir/tables/*.sql``, by Flink table name, in file-name order
+    (read once per process: the repository's SQL does not change under a reader)."""
+    return read_lake_tables(sql_dir)
+
+
+def read_lake_tables(sql_dir: Path) -> dict[str, LakeTable]:
+    """The same, read now: for a deploy, which must see the files as they are."""
     tables, problems = _lake_tables(_catalog(Path(sql_dir)))
     if problems:
         raise LakeSchemaError.of(problems)

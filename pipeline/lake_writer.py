@@ -20,7 +20,12 @@ from stack.config import lake_catalog_path
 COMMIT_ATTEMPTS = 10
 
 
-def create_table(lake_root: str | Path, table: str):
+def _layout(table: str, sql_dir: Path | None) -> lake_schema.LakeTable:
+    tables = lake_schema.read_lake_tables(sql_dir) if sql_dir else lake_schema.lake_tables()
+    return tables[table]
+
+
+def create_table(lake_root: str | Path, table: str, sql_dir: Path | None = None):
     """The lake table in the catalog, created from its DDL as the Flink sink creates it (field
     ids 1..n in column order, identity partition on `dt`) if no job has yet."""
     from pyiceberg.exceptions import NoSuchTableError
@@ -29,7 +34,7 @@ def create_table(lake_root: str | Path, table: str):
     from pyiceberg.transforms import IdentityTransform
     from pyiceberg.types import NestedField
 
-    layout = lake_schema.lake_tables()[table]
+    layout = _layout(table, sql_dir)
     lake_catalog_path(lake_root).parent.mkdir(parents=True, exist_ok=True)
     catalog = lake_reader.catalog(lake_root)
     try:
@@ -63,15 +68,17 @@ def append(
     query: str,
     *,
     replace: bool = False,
+    sql_dir: Path | None = None,
 ) -> list[str]:
     """Append the rows of `query` (run on `connection`; its columns named as the table's, any
     order, `dt` computed by the caller) to the table as one snapshot; with `replace`, that
     snapshot also removes every row the table had (an overwrite: older snapshots keep them).
-    Returns the data files written; with no rows and no `replace`, nothing is committed."""
+    Returns the data files written; with no rows and no `replace`, nothing is committed. The
+    table is the one `sql_dir`'s DDL declares (default: the repository's flink_sql/)."""
     from pyiceberg.io.pyarrow import parquet_file_to_data_file
 
-    layout = lake_schema.lake_tables()[table]
-    iceberg_table = create_table(lake_root, table)
+    layout = _layout(table, sql_dir)
+    iceberg_table = create_table(lake_root, table, sql_dir)
     data_dir = Path(lake_reader.local_path(iceberg_table.location())) / "data"
     scratch = data_dir / f".append-{uuid.uuid4()}"
     data_dir.mkdir(parents=True, exist_ok=True)
@@ -79,8 +86,9 @@ def append(
         f'cast("{column.name}" as {column.duckdb_type}) as "{column.name}"'
         for column in layout.columns
     )
+    schema = iceberg_table.schema()  # ids by name: an added column's id is not its position
     field_ids = ", ".join(
-        f'"{column.name}": {field_id}' for field_id, column in enumerate(layout.columns, start=1)
+        f'"{column.name}": {schema.find_field(column.name).field_id}' for column in layout.columns
     )
     partitions = ", ".join(f'"{name}"' for name in layout.partition_columns)
     connection.execute(
@@ -116,24 +124,93 @@ def append(
                         parquet_file_to_data_file(fresh.io, fresh.metadata, path)
                     )
 
-    commit_with_retries(lake_root, table, commit)
+    commit_with_retries(lake_root, layout.identifier, commit)
     return files
 
 
-def commit_with_retries(lake_root: str | Path, table: str, commit) -> None:
-    """Run `commit(table)` on a freshly loaded table until no other writer's commit got in
+def commit_with_retries(lake_root: str | Path, identifier: str, commit) -> None:
+    """Run `commit(table)` on a freshly loaded table (its Iceberg name, "silver.events") until
+    no other writer's commit got in
     between (the catalog's compare-and-swap failed): the Flink sinks, maintenance and this
     module commit to the same tables without locks, each retrying as Iceberg's own do."""
     from pyiceberg.exceptions import CommitFailedException
 
     for attempt in range(1, COMMIT_ATTEMPTS + 1):
         try:
-            commit(lake_reader.load(lake_root, table))
+            commit(lake_reader.load_identifier(lake_root, identifier))
             return
         except CommitFailedException:
             if attempt == COMMIT_ATTEMPTS:
                 raise
             time.sleep(0.05 * attempt)  # back off: another commit is in progress
+
+
+class SchemaEvolutionError(ValueError):
+    """A lake table's DDL changed in a way Iceberg cannot follow without rewriting data."""
+
+
+# Type changes Iceberg makes in place (old files keep their narrower values).
+_WIDENINGS = {("int", "long"), ("float", "double")}
+
+
+def evolve_schemas(lake_root: str | Path, sql_dir: Path | None = None) -> list[str]:
+    """Bring every existing lake table's Iceberg schema to its DDL before a deploy: a column the
+    DDL adds is added (nullable; old files read it as NULL, nothing is rewritten), an `INT` that
+    became `BIGINT` (or `FLOAT` `DOUBLE`, or a wider `DECIMAL` of the same scale) is widened. A
+    column the DDL dropped, renamed or narrowed is refused with the DDL's file:line (the running
+    job still writes it; docs/lake.md "Schema evolution"). Returns what changed, one line each."""
+    from pyiceberg import types
+
+    tables = lake_schema.read_lake_tables(sql_dir) if sql_dir else lake_schema.lake_tables()
+    changes: list[str] = []
+    for name, layout in tables.items():
+        iceberg_table = lake_reader.load_identifier(lake_root, layout.identifier)
+        if iceberg_table is None:
+            continue  # the first job that writes it creates it from the DDL
+        current = {field.name: field for field in iceberg_table.schema().fields}
+        wanted = {column.name: column for column in layout.columns}
+        dropped = sorted(set(current) - set(wanted))
+        if dropped:
+            raise SchemaEvolutionError(
+                f"{layout.location}: {name} has no column {', '.join(dropped)}, which the lake "
+                f"table {layout.identifier} holds; keep it in the DDL (Iceberg keeps its data)"
+            )
+        added, widened = [], []
+        for column in layout.columns:
+            target = _iceberg_type(column.flink_type)
+            field = current.get(column.name)
+            if field is None:
+                added.append((column.name, target))
+            elif field.field_type != target:
+                same_decimal_scale = (
+                    isinstance(field.field_type, types.DecimalType)
+                    and isinstance(target, types.DecimalType)
+                    and target.scale == field.field_type.scale
+                    and target.precision > field.field_type.precision
+                )
+                if (str(field.field_type), str(target)) in _WIDENINGS or same_decimal_scale:
+                    widened.append((column.name, target))
+                else:
+                    raise SchemaEvolutionError(
+                        f"{layout.display or layout.path}:{column.line}: {name}.{column.name} is "
+                        f"{column.flink_type} in the DDL but {field.field_type} in the lake table "
+                        f"{layout.identifier}: only widening (INT to BIGINT, FLOAT to DOUBLE, a "
+                        "wider DECIMAL) is possible in place"
+                    )
+        if not added and not widened:
+            continue
+
+        def commit(fresh, added=added, widened=widened) -> None:
+            with fresh.update_schema() as update:
+                for column_name, column_type in added:
+                    update.add_column(column_name, column_type)
+                for column_name, column_type in widened:
+                    update.update_column(column_name, field_type=column_type)
+
+        commit_with_retries(lake_root, layout.identifier, commit)
+        changes += [f"{name}: added column {c} {t}" for c, t in added]
+        changes += [f"{name}: widened column {c} to {t}" for c, t in widened]
+    return changes
 
 
 def _iceberg_type(flink_type: str):

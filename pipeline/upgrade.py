@@ -250,6 +250,8 @@ def deploy_jobs(
     if not todo:
         log(f"nothing to deploy ({time.monotonic() - started:.1f} s)")
         return True
+    for line in deploy.evolve_lake_schemas(config):
+        log(line)
     compile_changes(config, todo)
     for change in todo:
         if change.blocking and change.ours and not (allow_non_restored_state or reset):
