@@ -116,9 +116,9 @@ def _table_environment(config: Config, job: Job, savepoint: str | None = None):
     return environment
 
 
-def client_environment(config: Config, settings: dict[str, str]):
-    """A streaming TableEnvironment whose jobs go to the configured cluster. The first call
-    starts PyFlink's gateway JVM; later calls reuse it (one client per command)."""
+def client_environment(config: Config, settings: dict[str, str], batch: bool = False):
+    """A streaming (or `batch`) TableEnvironment whose jobs go to the configured cluster. The
+    first call starts PyFlink's gateway JVM; later calls reuse it (one client per command)."""
     if not flink.lib_dir(config).exists():  # a remote cluster: the client still needs the jars
         flink.write_conf(config)
     os.environ.update(flink.flink_env(config))  # before PyFlink starts its gateway JVM
@@ -131,9 +131,9 @@ def client_environment(config: Config, settings: dict[str, str]):
     client.set_string("execution.target", "remote")
     client.set_string("rest.address", rest.hostname or "127.0.0.1")
     client.set_string("rest.port", str(rest.port or 8081))
-    environment = TableEnvironment.create(
-        EnvironmentSettings.new_instance().in_streaming_mode().with_configuration(client).build()
-    )
+    mode = EnvironmentSettings.new_instance()
+    mode = mode.in_batch_mode() if batch else mode.in_streaming_mode()
+    environment = TableEnvironment.create(mode.with_configuration(client).build())
     for key, value in settings.items():
         environment.get_config().set(key, value)
     return environment
