@@ -71,6 +71,7 @@ bench: setup
 	$(PY) bench/bench_generator.py
 	$(PY) bench/bench_pipeline.py
 	$(PY) bench/bench_dbt.py --events 1000000 --events 10000000
+	$(PY) bench/bench_lake_files.py
 	$(PY) bench/bench_deploy.py
 	$(PY) bench/eval_flags.py
 	$(PY) bench/bench_gold_cost.py

@@ -1,8 +1,8 @@
 """Benchmark the dbt marts: write N synthetic silver events (plus order items, bronze, quarantine,
-late and gold tables consistent with them) straight to a Parquet lake, then time a full-refresh
-`dbt build` over it (and an incremental re-run). Every lake table is written with the folder,
-columns, types and `dt` partition of its Flink DDL (pipeline.lake_schema); the queries here only
-compute the values.
+late and gold tables consistent with them) straight to an Iceberg lake (one snapshot per table,
+pipeline.lake_writer), then time a full-refresh `dbt build` over it (and an incremental re-run).
+Every lake table is written with the columns, types and `dt` partition of its Flink DDL
+(pipeline.lake_schema); the queries here only compute the values.
 
     python bench/bench_dbt.py --events 1000000 --events 10000000
 
