@@ -13,7 +13,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from pipeline import deploy, planmatch, versions
+from pipeline import deploy, lake_schema, planmatch, versions
 from pipeline.versions import RUNNING, Version
 from sqlcheck.project import Job
 from stack.config import Config
@@ -108,11 +108,22 @@ def compile_changes(config: Config, changes: list[JobChange]) -> None:
             change.checkpoint = deploy.latest_checkpoint(config, change.active.job_id)
         if change.checkpoint:
             claimed = {f"{n['id']}_" for n in change.plan["nodes"]}
+            sinks = lake_sink_names(config, change.job)
             change.unclaimed = sorted(
                 uid
                 for uid, size in deploy.checkpoint_operators(config, change.checkpoint).items()
-                if size > 0 and uid.split("_", 1)[0] + "_" not in claimed
+                if size > 0
+                and uid.split("_", 1)[0] + "_" not in claimed
+                and not uid.endswith(sinks)
             )
+
+
+def lake_sink_names(config: Config, job) -> tuple[str, ...]:
+    """How the job's Iceberg sinks name their operators' uids (`Sink Committer: lake.gold.x`):
+    the plan has no node for them, they keep their state while the job still writes the table."""
+    tables = lake_schema.read_lake_tables(config.sql_dir)
+    catalog = lake_schema.LAKE_CATALOG_OPTIONS["catalog-name"]
+    return tuple(f"{catalog}.{tables[sink].identifier}" for sink in job.sinks if sink in tables)
 
 
 def describe_change(change: JobChange) -> list[str]:

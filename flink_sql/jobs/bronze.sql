@@ -1,6 +1,9 @@
 -- Job "bronze": land every Kafka record in the lake untouched, before any parsing can fail.
 set 'pipeline.name' = '${deployment}: bronze';
 set 'table.local-time-zone' = 'UTC';
+-- Iceberg's SinkV2 sink: its operators' uids come from the table's name, so a savepoint maps
+-- onto a changed job graph (the v1 sink's generated ids change with the graph).
+set 'table.exec.iceberg.use-v2-sink' = 'true';
 -- Operators hand records on without defensive copies (none of ours mutates its input).
 set 'pipeline.object-reuse' = 'true';
 

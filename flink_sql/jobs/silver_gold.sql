@@ -2,6 +2,9 @@
 -- One job, so the expensive parse and deduplication run once for silver and every gold table.
 set 'pipeline.name' = '${deployment}: silver + gold';
 set 'table.local-time-zone' = 'UTC';
+-- Iceberg's SinkV2 sink: its operators' uids come from the table's name, so a savepoint maps
+-- onto a changed job graph (the v1 sink's generated ids change with the graph).
+set 'table.exec.iceberg.use-v2-sink' = 'true';
 -- Bounds the deduplication state: an event_id is remembered this long after its first arrival
 -- (rate x this many ids at steady state: docs/operations.md, "State").
 set 'table.exec.state.ttl' = '${dedup_state_ttl}';

@@ -73,7 +73,7 @@ def test_comment_then_new_gold_table_then_rollback(pipeline_config: Config, tmp_
 
     first = _records(1601, START, 300)
     produce(config, first, tmp_path / "first.jsonl")
-    assert upgrade.deploy_jobs(config, [JOB], log=logged.append)
+    assert upgrade.deploy_jobs(config, [JOB], log=logged.append), "\n".join(logged)
     [v1] = versions.versions(config, JOB)
     assert v1.meta["outcome"] == "running" and v1.meta["from_savepoint"] is None
     expected_first = {
@@ -91,7 +91,7 @@ def test_comment_then_new_gold_table_then_rollback(pipeline_config: Config, tmp_
     [change] = upgrade.inspect(config, [JOB])
     assert change.unchanged
     logged.clear()
-    assert upgrade.deploy_jobs(config, [JOB], log=logged.append)
+    assert upgrade.deploy_jobs(config, [JOB], log=logged.append), "\n".join(logged)
     assert any("unchanged" in line for line in logged), logged
     assert deploy.active_job(config, v1.settings["pipeline.name"]).job_id == v1.meta["job_id"]
     assert len(versions.versions(config, JOB)) == 1
@@ -117,7 +117,7 @@ def test_comment_then_new_gold_table_then_rollback(pipeline_config: Config, tmp_
     # Flink's own record agrees: the running job's checkpoint holds no state the new plan leaves
     assert change.checkpoint and change.unclaimed == []
 
-    assert upgrade.deploy_jobs(config, [JOB], log=logged.append), logged
+    assert upgrade.deploy_jobs(config, [JOB], log=logged.append), "\n".join(logged)
     v1, v2 = versions.versions(config, JOB)
     assert v2.meta["outcome"] == "running" and v2.meta["from_savepoint"], v2.meta
     assert v2.meta["job_id"] != v1.meta["job_id"]
@@ -216,7 +216,7 @@ def test_incompatible_window_is_refused_then_allowed_and_a_failing_version_rolls
     logged: list[str] = []
     first = _records(1611, START, 100)
     produce(config, first, tmp_path / "first.jsonl")
-    assert upgrade.deploy_jobs(config, [JOB], log=logged.append)
+    assert upgrade.deploy_jobs(config, [JOB], log=logged.append), "\n".join(logged)
     expected = {
         e["event_id"] for e in expected_silver_events(load_ground_truth(tmp_path / "first.jsonl"))
     }

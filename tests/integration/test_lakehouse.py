@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import shutil
 import threading
+import time
 from dataclasses import replace
 from datetime import timedelta
 from pathlib import Path
@@ -34,6 +35,15 @@ def produce(config: Config, first: int, count: int) -> None:
         producer.produce(config.kafka_topic, key=f"user-{n % 97}", value=f'{{"n": {n}}}')
         producer.poll(0)
     assert producer.flush(30) == 0
+
+
+def produce_slowly(config: Config, first: int, count: int, chunks: int = 20) -> None:
+    """The batch spread over ~10 s (pacing the producer, not waiting on the job), so the job
+    commits it over several checkpoints while the test reads."""
+    size = count // chunks
+    for chunk in range(chunks):
+        produce(config, first + chunk * size, size)
+        time.sleep(0.5)
 
 
 def offsets(scan: lake_reader.TableScan) -> list[tuple[int, int]]:
@@ -79,20 +89,22 @@ def test_the_lake_under_a_running_job(pipeline_config: Config, tmp_path):
 
         # While the job commits the next batch (and maintenance compacts beside it), every
         # snapshot read is whole checkpoints and the pinned reader keeps its snapshot.
-        producer = threading.Thread(target=produce, args=(config, BATCH, BATCH))
+        producer = threading.Thread(target=produce_slowly, args=(config, BATCH, BATCH))
         producer.start()
-        seen, compactions = set(), 0
+        seen, compactions, reads = set(), 0, 0
         while bronze_count(config) < 2 * BATCH or producer.is_alive():
             current = lake_reader.scan(root, "bronze_events")
             seen.add(current.snapshot_id)
             assert whole_checkpoints(offsets(current)), current.snapshot_id
             assert pinned.execute("select count(*) from bronze_events").fetchone()[0] == BATCH
-            lake_maintenance.maintain(
-                root, tables=["bronze_events"], min_age=timedelta(0),
-                keep_snapshots_for=timedelta(hours=1), orphan_age=timedelta(hours=1),
-                log=print,
-            )  # fmt: skip
-            compactions += 1
+            reads += 1
+            if reads % 5 == 0:
+                lake_maintenance.maintain(
+                    root, tables=["bronze_events"], min_age=timedelta(0),
+                    keep_snapshots_for=timedelta(hours=1), orphan_age=timedelta(hours=1),
+                    log=print,
+                )  # fmt: skip
+                compactions += 1
         producer.join()
         assert len(seen) > 2 and compactions > 1
         now = lake_reader.scan(root, "bronze_events")
