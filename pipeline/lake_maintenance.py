@@ -75,9 +75,8 @@ def maintain(
     now = now or datetime.now(UTC)
     reports = []
     for table in tables or list(lake_schema.lake_tables()):
-        iceberg_table = lake_reader.load(lake_root, table)
-        if iceberg_table is None:
-            continue
+        if lake_reader.load(lake_root, table) is None:
+            continue  # no job has created it yet
         _set_properties(lake_root, table)
         before = lake_reader.scan(lake_root, table)
         compacted = _compact(lake_root, table, now - min_age)
@@ -115,7 +114,9 @@ def _compact(lake_root: str | Path, table: str, committed_before: datetime) -> i
     by_partition: dict[tuple, list] = {}
     for task in iceberg_table.scan(snapshot_id=snapshot.snapshot_id).plan_files():
         path = lake_reader.local_path(task.file.file_path)
-        if path in committed and committed[path].timestamp() * 1000 < cutoff_ms:
+        # A file whose commit is not in the kept lineage was committed before its oldest snapshot.
+        committed_at = committed.get(path)
+        if committed_at is None or committed_at.timestamp() * 1000 < cutoff_ms:
             by_partition.setdefault(tuple(task.file.partition), []).append(task.file)
     small = {key: files for key, files in by_partition.items() if len(files) > 1}
     if not small:

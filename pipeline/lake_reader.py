@@ -8,7 +8,8 @@ append-only: a snapshot with delete files is refused rather than read wrong.
 
 `connect(lake_root)` gives a DuckDB connection with one view per lake table (an empty, typed view
 for a table with no data yet); `as_of` pins every table to its snapshot current at that time, and
-`snapshots` pins single tables to a snapshot id (time travel, docs/lake.md "Snapshots").
+`snapshots` pins single tables to a snapshot id (time travel: docs/lake.md, "Catalog, snapshots
+and time travel").
 """
 
 from __future__ import annotations
@@ -68,11 +69,13 @@ class TableScan:
 
 
 def catalog(lake_root: str | Path):
-    """The lake's Iceberg catalog, read-only use: the SQLite file at the lake root."""
+    """The lake's Iceberg catalog: the SQLite file at the lake root, named as the Flink tables
+    name it."""
     from pyiceberg.catalog.sql import SqlCatalog
 
     path = lake_catalog_path(lake_root)
-    return SqlCatalog("lake", uri=f"sqlite:///{path}", warehouse=f"file://{path.parent}")
+    name = lake_schema.LAKE_CATALOG_OPTIONS["catalog-name"]
+    return SqlCatalog(name, uri=f"sqlite:///{path}", warehouse=f"file://{path.parent}")
 
 
 def scan(
@@ -322,7 +325,7 @@ def _table_scan(table: str, iceberg_table, snapshot, files: tuple[str, ...]) -> 
     if is_older and snapshot.schema_id is not None:
         schema = iceberg_table.schemas().get(snapshot.schema_id, schema)
     columns = tuple(
-        TableColumn(field.field_id, field.name, _duckdb_type(field.field_type))
+        TableColumn(field.field_id, field.name, duckdb_type(field.field_type))
         for field in schema.fields
     )
     if snapshot is None:
@@ -368,7 +371,9 @@ def _quote(text: str) -> str:
     return "'" + text.replace("'", "''") + "'"
 
 
-def _duckdb_type(field_type) -> str:
+def duckdb_type(field_type) -> str:
+    """The DuckDB type of an Iceberg type (tests/test_lake_contract.py: the same as the Flink
+    type's, sqlcheck.lake.duckdb_type, for every lake column)."""
     from pyiceberg import types
 
     simple = {

@@ -42,7 +42,7 @@ def create_table(lake_root: str | Path, table: str, sql_dir: Path | None = None)
     except NoSuchTableError:
         pass
     fields = [
-        NestedField(field_id, column.name, _iceberg_type(column.flink_type), required=False)
+        NestedField(field_id, column.name, iceberg_type(column.flink_type), required=False)
         for field_id, column in enumerate(layout.columns, start=1)
     ]
     spec = PartitionSpec(
@@ -129,10 +129,10 @@ def append(
 
 
 def commit_with_retries(lake_root: str | Path, identifier: str, commit) -> None:
-    """Run `commit(table)` on a freshly loaded table (its Iceberg name, "silver.events") until
-    no other writer's commit got in
-    between (the catalog's compare-and-swap failed): the Flink sinks, maintenance and this
-    module commit to the same tables without locks, each retrying as Iceberg's own do."""
+    """Run `commit(table)` on a freshly loaded table (its Iceberg name, "silver.events") until no
+    other writer's commit got in between (the catalog's compare-and-swap failed): the Flink
+    sinks, maintenance and this module commit to the same tables without locks, each retrying
+    as Iceberg's own writers do."""
     from pyiceberg.exceptions import CommitFailedException
 
     for attempt in range(1, COMMIT_ATTEMPTS + 1):
@@ -177,7 +177,7 @@ def evolve_schemas(lake_root: str | Path, sql_dir: Path | None = None) -> list[s
             )
         added, widened = [], []
         for column in layout.columns:
-            target = _iceberg_type(column.flink_type)
+            target = iceberg_type(column.flink_type)
             field = current.get(column.name)
             if field is None:
                 added.append((column.name, target))
@@ -213,7 +213,8 @@ def evolve_schemas(lake_root: str | Path, sql_dir: Path | None = None) -> list[s
     return changes
 
 
-def _iceberg_type(flink_type: str):
+def iceberg_type(flink_type: str):
+    """The Iceberg type the Flink sink gives a column of this Flink type."""
     from pyiceberg import types
 
     head, _, arguments = flink_type.partition("(")

@@ -19,7 +19,7 @@ import oracle
 import pytest
 from lake_fixture import write_table
 
-from pipeline import lake_schema
+from pipeline import lake_reader, lake_schema, lake_writer
 from pipeline.lake_schema import LAKE_CATALOG_OPTIONS, LakeSchemaError, LakeTable
 from sqlcheck.lint import lint_paths
 from stack.config import load_config
@@ -280,6 +280,13 @@ def test_the_fixture_writes_files_with_the_ddl_columns_types_and_field_ids(table
         assert [(name, kind) for name, kind, *_ in types] == [
             (column.name, column.duckdb_type) for column in table.columns
         ], table.name
+
+
+def test_flink_iceberg_and_duckdb_types_agree_for_every_lake_column(tables):
+    for table in tables.values():
+        for column in table.columns:
+            iceberg = lake_writer.iceberg_type(column.flink_type)
+            assert lake_reader.duckdb_type(iceberg) == column.duckdb_type, (table.name, column)
 
 
 def test_the_oracle_computes_every_gold_table_with_its_columns(tables):

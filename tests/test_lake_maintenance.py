@@ -122,3 +122,13 @@ def test_a_compaction_racing_a_writer_loses_no_row(tmp_path):
         e["event_id"] for b in range(25) for e in events(b)
     )
     assert rounds > 1
+
+
+def test_files_whose_snapshots_expired_are_still_compacted(tmp_path):
+    write_table(tmp_path, "silver/events", events(0))
+    write_table(tmp_path, "silver/events", events(1))
+    maintain(tmp_path, min_age=timedelta(days=1))  # expires the first append, compacts nothing
+    assert len(lake_reader.snapshot_log(tmp_path, "silver_events")) == 1
+    reports = maintain(tmp_path)
+    assert (reports["silver_events"].files_before, reports["silver_events"].files_after) == (4, 2)
+    assert lake.row_counts(tmp_path)["silver_events"] == 8
