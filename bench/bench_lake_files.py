@@ -5,7 +5,7 @@ through the catalog and by `dbt build`, then `jobs.py maintain`'s compaction, th
     python bench/bench_lake_files.py [--events 2000000] [--checkpoint-seconds 10]
 
 The lake is bench_dbt's synthetic one (one day); silver_events is rewritten into one file per
-checkpoint interval of ingestion time and committed in hourly snapshots (the bench's speed: the
+checkpoint interval of event time and committed in hourly snapshots (the bench's speed: the
 file count is the stream's, the snapshot count is not). Printed figures, nothing asserted.
 """
 
@@ -39,30 +39,47 @@ QUERY = (
 
 
 def split_into_checkpoints(root: Path, seconds: int) -> int:
-    """Rewrite silver_events as one file per `seconds` of ingestion time; the file count."""
+    """Rewrite silver_events as one file per `seconds` of event time (on-time events arrive
+    within seconds of it, so a checkpoint's file holds about that slice); the file count."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
     from pyiceberg.io.pyarrow import parquet_file_to_data_file
 
     table = lake_reader.load(root, TABLE)
     scan = lake_reader.scan(root, TABLE)
     data_dir = Path(lake_reader.local_path(table.location())) / "data"
-    scratch = data_dir / f".split-{uuid.uuid4()}"
-    field_ids = ", ".join(f'"{c.name}": {c.field_id}' for c in scan.columns)
     with duckdb.connect() as connection:
-        connection.execute(
-            f"copy (select *, epoch(ingested_at) // {seconds} as checkpoint "
-            f"from ({scan.select_sql()})) to '{scratch}' (format parquet, "
-            f"partition_by (dt, checkpoint), field_ids {{{field_ids}}})"
-        )
+        rows = connection.sql(
+            f"select *, cast(epoch(event_at) as bigint) // {seconds} as checkpoint "
+            f"from ({scan.select_sql()}) order by dt, checkpoint"
+        ).to_arrow_table()
+    # One file per checkpoint, written with the Iceberg field ids (DuckDB's partitioned COPY
+    # holds a writer per partition open: thousands of them exhaust memory).
+    ids = {c.name: c.field_id for c in scan.columns}
+    columns = rows.drop(["checkpoint"])
+    schema = pa.schema(
+        [f.with_metadata({"PARQUET:field_id": str(ids[f.name])}) for f in columns.schema]
+    )
+    columns = columns.cast(schema)
+    checkpoints = rows.column("checkpoint").to_numpy()
+    days = columns.column("dt").to_numpy(zero_copy_only=False)
+    starts = [
+        0,
+        *(
+            i
+            for i in range(1, len(checkpoints))
+            if checkpoints[i] != checkpoints[i - 1] or days[i] != days[i - 1]
+        ),
+    ]
     files_by_hour: dict[int, list[str]] = {}
-    for produced in scratch.glob("dt=*/checkpoint=*/*.parquet"):
-        checkpoint = int(produced.parent.name.split("=")[1])
-        target = (
-            data_dir / produced.parent.parent.name / f"ckpt-{checkpoint}-{uuid.uuid4()}.parquet"
-        )
+    for start, end in zip(starts, [*starts[1:], len(checkpoints)], strict=True):
+        checkpoint = int(checkpoints[start])
+        chunk = columns.slice(start, end - start)
+        day = chunk.column("dt")[0].as_py()
+        target = data_dir / f"dt={day}" / f"ckpt-{checkpoint}-{uuid.uuid4()}.parquet"
         target.parent.mkdir(parents=True, exist_ok=True)
-        produced.rename(target)
+        pq.write_table(chunk, target, compression="zstd")
         files_by_hour.setdefault(checkpoint * seconds // 3600, []).append(str(target))
-    shutil.rmtree(scratch)
     old = [task.file for task in table.scan().plan_files()]
     first = True
     for hour in sorted(files_by_hour):
@@ -113,7 +130,9 @@ def main(argv: list[str] | None = None) -> int:
     try:
         root, database = work / "lake", work / "clickstream.duckdb"
         bench_dbt.write_lake(root, args.events, days=1)
-        files = split_into_checkpoints(root, args.checkpoint_seconds)
+        print("lake written; splitting silver_events into checkpoint files ...", flush=True)
+        split_s, files = timed(lambda: split_into_checkpoints(root, args.checkpoint_seconds))
+        print(f"... {split_s:.0f} s", flush=True)
         print(
             f"one day, {args.events:,} events, a file per {args.checkpoint_seconds} s "
             f"checkpoint: {files:,} files in {TABLE}",
