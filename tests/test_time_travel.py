@@ -13,7 +13,7 @@ import duckdb
 import pytest
 from lake_fixture import DAY_1, DAY_2, event, write_table, write_uncommitted_file
 
-from pipeline import lake, lake_reader
+from pipeline import lake, lake_reader, marts
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -119,14 +119,12 @@ def test_jobs_query_rejects_bad_pins_with_a_clear_error(two_days, args, message)
 def test_dbt_reads_the_lake_as_of_the_var_lake_as_of(two_days, tmp_path_factory):
     root, first = two_days
     work = tmp_path_factory.mktemp("dbt")
-    env = {
-        **os.environ,
-        "LAKE_ROOT": str(root),
-        "DBT_DUCKDB_PATH": str(work / "clickstream.duckdb"),
-        "DBT_TARGET_PATH": str(work / "target"),
-        "DBT_LOG_PATH": str(work / "logs"),
-        "DBT_SEND_ANONYMOUS_USAGE_STATS": "false",
-    }
+    env = marts.dbt_env(
+        str(root),
+        DBT_DUCKDB_PATH=str(work / "clickstream.duckdb"),
+        DBT_TARGET_PATH=str(work / "target"),
+        DBT_LOG_PATH=str(work / "logs"),
+    )
     dbt = str(Path(sys.executable).with_name("dbt"))
 
     def staged_events(*args: str) -> int:
