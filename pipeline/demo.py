@@ -48,7 +48,7 @@ def run(config: Config, log=print) -> None:
         bot_rate=0.01,
     )
 
-    log("==> 4/4 waiting for gold windows to be committed (files appear on checkpoints)")
+    log("==> 4/4 waiting for gold windows to be committed (a snapshot per checkpoint)")
     filled = wait_until(
         lambda: lake.row_counts(config.lake_root)["gold_events_per_minute"] > before + 20,
         timeout_s=120,
@@ -75,7 +75,7 @@ def show(config: Config, log=print) -> None:
     """Layer counts and the newest gold rows, read from the lake with DuckDB."""
     counts = lake.row_counts(config.lake_root)
     log("")
-    log(f"lake at {config.lake_root} (committed Parquet files, read with DuckDB):")
+    log(f"lake at {config.lake_root} (Iceberg, current snapshots, read with DuckDB):")
     for table, count in counts.items():
         log(f"    {table:<38} {count:>9,} rows")
     connection = lake.connect(config.lake_root)
