@@ -22,6 +22,7 @@ append never removes the files a compaction replaces, so the plan stays valid).
 
 from __future__ import annotations
 
+import os
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -32,6 +33,13 @@ import duckdb
 
 from pipeline import lake_reader, lake_schema
 from pipeline.lake_writer import commit_with_retries
+
+# The defaults (jobs.py maintain reads them): compact files older than the dashboard's window of
+# recent commits (tests/test_lake_maintenance.py holds it so), keep 6 h of time travel, and leave
+# any file younger than a day alone (a checkpoint still being written is far younger).
+MIN_AGE = timedelta(hours=2)
+KEEP_SNAPSHOTS_FOR = timedelta(hours=6)
+ORPHAN_AGE = timedelta(days=1)
 
 # The summary property of a compaction's snapshot (pipeline.lake_reader skips it for new rows).
 COMPACTION = {"clickstream.maintenance": "compaction"}
@@ -65,9 +73,9 @@ def maintain(
     lake_root: str | Path,
     *,
     tables: list[str] | None = None,
-    min_age: timedelta = timedelta(hours=2),
-    keep_snapshots_for: timedelta = timedelta(hours=6),
-    orphan_age: timedelta = timedelta(days=1),
+    min_age: timedelta = MIN_AGE,
+    keep_snapshots_for: timedelta = KEEP_SNAPSHOTS_FOR,
+    orphan_age: timedelta = ORPHAN_AGE,
     now: datetime | None = None,
     log: Callable[[str], None] = print,
 ) -> list[TableMaintenance]:
@@ -209,10 +217,19 @@ def _remove_orphans(lake_root: str | Path, table: str, older_than: datetime) -> 
     folder = Path(lake_reader.local_path(iceberg_table.location()))
     cutoff = older_than.timestamp()
     removed = 0
-    for path in folder.rglob("*"):
-        if path.is_file() and str(path) not in referenced and path.stat().st_mtime < cutoff:
-            path.unlink()
-            removed += 1
+    # Writers add, move and delete files meanwhile: os.walk skips a folder that vanished, and a
+    # file that vanished between the listing and its stat is no orphan to remove.
+    for parent, _, names in os.walk(folder):
+        for name in names:
+            path = Path(parent, name)
+            if str(path) in referenced:
+                continue
+            try:
+                if path.stat().st_mtime < cutoff:
+                    path.unlink()
+                    removed += 1
+            except FileNotFoundError:
+                continue
     return removed
 
 
