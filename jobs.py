@@ -26,7 +26,7 @@ import typer
 
 import stack
 from generator.cli import generate, replay
-from pipeline import deploy
+from pipeline import deploy, lake_maintenance
 from sqlcheck.findings import format_findings
 from sqlcheck.lineage import column_lineage
 from sqlcheck.lint import lint_paths
@@ -434,22 +434,24 @@ def snapshots(table: str = typer.Argument(..., help="A lake table, e.g. silver_e
 def maintain(
     tables: list[str] | None = typer.Argument(None, help="Lake tables (default: all)."),
     min_age_minutes: float = typer.Option(
-        120,
-        help="Compact only files committed at least this long ago (the dashboard reads the "
-        "last 65 minutes of commits: keep this above).",
+        lake_maintenance.MIN_AGE.total_seconds() / 60,
+        help="Compact only files committed at least this long ago (keep it above the "
+        "dashboard's window of recent commits).",
     ),
     keep_snapshots_hours: float = typer.Option(
-        6, help="Expire snapshots older than this (time travel reaches back this far)."
+        lake_maintenance.KEEP_SNAPSHOTS_FOR.total_seconds() / 3600,
+        help="Expire snapshots older than this (time travel reaches back this far).",
     ),
     orphan_age_hours: float = typer.Option(
-        24, help="Delete unreferenced files older than this (a checkpoint in flight is younger)."
+        lake_maintenance.ORPHAN_AGE.total_seconds() / 3600,
+        help="Delete unreferenced files older than this (a checkpoint in flight is younger).",
     ),
 ) -> None:
     """Lake maintenance while the stream runs: per table, compact each partition's small files
     into one, expire old snapshots, delete orphan files. Never changes a row or blocks a writer."""
     from datetime import timedelta
 
-    from pipeline import lake_maintenance, lake_schema
+    from pipeline import lake_schema
 
     unknown = sorted(set(tables or ()) - set(lake_schema.lake_tables()))
     if unknown:

@@ -132,3 +132,10 @@ def test_files_whose_snapshots_expired_are_still_compacted(tmp_path):
     reports = maintain(tmp_path)
     assert (reports["silver_events"].files_before, reports["silver_events"].files_after) == (4, 2)
     assert lake.row_counts(tmp_path)["silver_events"] == 8
+
+
+def test_by_default_maintenance_never_rewrites_what_the_dashboard_reads():
+    from dashboard import queries
+
+    window = timedelta(minutes=queries.RECENT_WINDOWS + queries.RECENT_FILES_SLACK_MINUTES)
+    assert window < lake_maintenance.MIN_AGE
