@@ -16,6 +16,7 @@ from dbt.adapters.duckdb.plugins import BasePlugin
 from dbt.adapters.events.logging import AdapterLogger
 
 from pipeline import lake_reader
+from sqlcheck.dbt_contract import DBT_SOURCE_NAME
 
 _LOGGER = AdapterLogger("DuckDB")
 
@@ -28,7 +29,8 @@ class Plugin(BasePlugin):
 
     def configure_connection(self, conn) -> None:
         scans = lake_reader.scans(self.lake_root, as_of=self.as_of)
-        lake_reader.create_views(conn, scans, schema="lake")
+        # dbt's source `lake` reads the schema of its own name (no `schema:` in __sources.yml).
+        lake_reader.create_views(conn, scans, schema=DBT_SOURCE_NAME)
         empty = sorted(table for table, scan in scans.items() if not scan.files)
         moment = f"as of {self.as_of.isoformat()}" if self.as_of else "at their current snapshots"
         _LOGGER.info(
