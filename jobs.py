@@ -104,7 +104,7 @@ def status(
     else:
         for row in services:
             state = "healthy" if row.is_healthy else ("unhealthy" if row.is_running else "stopped")
-            typer.echo(f"{row.name:<12} {state:<10} pid {_fmt(row.pid):<8} {row.detail}")
+            typer.echo(f"{row.name:<14} {state:<10} pid {_fmt(row.pid):<8} {row.detail}")
         if jobs:
             typer.echo(
                 f"\n{'job':<12} {'state':<13} {'uptime':>8} {'restarts':>8} {'ckpt age':>9} "

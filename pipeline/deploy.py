@@ -15,7 +15,7 @@ from urllib.parse import urlparse
 from pipeline import lake_writer
 from sqlcheck.project import Job, load_project
 from stack import flink
-from stack.config import Config, lake_catalog_path
+from stack.config import MAX_PARALLELISM, Config, lake_catalog_path
 from stack.processes import StackError, wait_until
 
 ACTIVE_STATES = {
@@ -223,6 +223,10 @@ def job_defaults(config: Config, job_name: str) -> dict[str, str]:
         "execution.checkpointing.externalized-checkpoint-retention": "RETAIN_ON_CANCELLATION",
         "execution.checkpointing.num-retained": "3",
         "parallelism.default": str(config.parallelism),
+        # Keyed state is split into this many key groups: the most parallelism a job can be
+        # rescaled to. Fixed, since Flink otherwise derives it from the first deployment's
+        # parallelism (128 up to 85) and a savepoint restores only at the same value.
+        "pipeline.max-parallelism": str(MAX_PARALLELISM),
     }
 
 

@@ -193,9 +193,9 @@ def rss_bytes(pid: int | None) -> int | None:
 
 def taskmanager_health(config: Config) -> list[TaskManagerHealth]:
     """Heap, GC and managed memory of each registered TaskManager; resident memory too when it
-    is the local stack's single TaskManager."""
+    is one of the local stack's (its REST id is its service name, stack/flink.py)."""
     taskmanagers = deploy.rest(config, "GET", "/taskmanagers").get("taskmanagers", [])
-    local_pid = flink.services(config)[1].pid() if len(taskmanagers) == 1 else None
+    local = {service.name: service for service in flink.taskmanagers(config)}
     rows = []
     for taskmanager in taskmanagers:
         values = {
@@ -216,7 +216,9 @@ def taskmanager_health(config: Config) -> list[TaskManagerHealth]:
                 gc_time_ms=int(fields["gc_time_ms"] or 0),
                 managed_used_bytes=int(fields["managed_used_bytes"] or 0),
                 managed_total_bytes=int(fields["managed_total_bytes"] or 0),
-                rss_bytes=rss_bytes(local_pid),
+                rss_bytes=rss_bytes(
+                    local[taskmanager["id"]].pid() if taskmanager["id"] in local else None
+                ),
             )
         )
     return rows

@@ -1,4 +1,4 @@
-"""The local streaming stack: a KRaft Kafka broker and a Flink session cluster on loopback."""
+"""The local streaming stack: KRaft Kafka brokers and a Flink session cluster on loopback."""
 
 from __future__ import annotations
 
@@ -26,13 +26,14 @@ class ServiceStatus:
 def up(config: Config, log=print) -> list[str]:
     """Start whatever is not running, wait (bounded) until all is healthy. Returns what started."""
     started: list[str] = []
-    ports = {}
-    if kafka.service(config).pid() is None:
-        ports.update(
-            kafka_port=config.kafka_port, kafka_controller_port=config.kafka_controller_port
-        )
-    if all(s.pid() is None for s in flink.services(config)):
-        ports.update(flink_rest_port=config.flink_rest_port, flink_rpc_port=config.flink_rpc_port)
+    # The ports of what runs already are its own; the dashboard checks its port when it starts.
+    owned = {config.dashboard_port}
+    for node in config.broker_ids:
+        if kafka.service(config, node).pid() is not None:
+            owned.update(config.broker_ports(node))
+    if flink.services(config)[0].pid() is not None:
+        owned.update((config.flink_rest_port, config.flink_rpc_port))
+    ports = {name: port for name, port in config.local_ports().items() if port not in owned}
     require_free_ports(config.bind_host, ports)
 
     if kafka.start(config):
@@ -49,10 +50,14 @@ def up(config: Config, log=print) -> list[str]:
 
 
 def down(config: Config, log=print) -> list[str]:
-    """Stop exactly the processes `up` and `make demo` started (the dashboard and TaskManager
-    first, the broker last)."""
+    """Stop exactly the processes `up` and `make demo` started (the dashboard and TaskManagers
+    first, the brokers last)."""
     stopped = []
-    services = [dashboard.service(config), *reversed(flink.services(config)), kafka.service(config)]
+    services = [
+        dashboard.service(config),
+        *reversed(flink.services(config)),
+        *reversed(kafka.services(config)),
+    ]
     for service in services:
         if service.stop():
             stopped.append(service.name)
@@ -61,33 +66,25 @@ def down(config: Config, log=print) -> list[str]:
 
 
 def status(config: Config) -> list[ServiceStatus]:
-    kafka_pid = kafka.service(config).pid()
-    kafka_ok = kafka_pid is not None and kafka.healthy(config)
-    rows = [
-        ServiceStatus(
-            "kafka",
-            kafka_pid,
-            kafka_ok,
-            config.bootstrap_servers if kafka_ok else "not reachable",
-        )
-    ]
-    info = flink.overview(config)
-    for service in flink.services(config):
-        pid = service.pid()
-        if service.name == "jobmanager":
-            ok = pid is not None and info is not None
-            detail = (
-                f"{config.rest_url} (flink {info.get('flink-version')})"
-                if ok
-                else "REST not reachable"
-            )
-        else:
-            slots = (info or {}).get("slots-total", 0)
-            ok = pid is not None and (info or {}).get("taskmanagers", 0) >= 1
-            detail = (
-                f"{slots} slots, {(info or {}).get('slots-available', 0)} free"
-                if ok
-                else "not registered"
-            )
-        rows.append(ServiceStatus(service.name, pid, ok, detail))
+    registered = kafka.registered_brokers(config) or set()
+    rows = []
+    for node, broker in zip(config.broker_ids, kafka.services(config), strict=True):
+        pid = broker.pid()
+        ok = pid is not None and node in registered
+        address = f"{config.bind_host}:{config.broker_ports(node)[0]}"
+        rows.append(ServiceStatus(broker.name, pid, ok, address if ok else "not reachable"))
+    info = flink.overview(config) or {}
+    jobmanager, *taskmanagers = flink.services(config)
+    pid = jobmanager.pid()
+    ok = pid is not None and bool(info)
+    detail = (
+        f"{config.rest_url} (flink {info.get('flink-version')})" if ok else "REST not reachable"
+    )
+    rows.append(ServiceStatus(jobmanager.name, pid, ok, detail))
+    registered_taskmanagers = flink.registered_taskmanagers(config)
+    for taskmanager in taskmanagers:
+        pid = taskmanager.pid()
+        ok = pid is not None and taskmanager.name in registered_taskmanagers
+        detail = f"{registered_taskmanagers[taskmanager.name]} slots" if ok else "not registered"
+        rows.append(ServiceStatus(taskmanager.name, pid, ok, detail))
     return rows

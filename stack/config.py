@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from statistics import NormalDist
 
-from stack.processes import free_ports
+from stack.processes import free_port_runs
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 ENV_PREFIX = "CLICKSTREAM_"
@@ -63,11 +63,17 @@ class Config:
     jars_dir: Path = REPO_ROOT / ".stack" / "jars"
     # Local stack: every service binds this host only.
     bind_host: str = "127.0.0.1"
+    # Broker n (1..kafka_brokers) listens on kafka_port + 2(n - 1) and its KRaft controller on
+    # kafka_controller_port + 2(n - 1): 9092/9093, 9094/9095, ... One broker is the default
+    # (`make demo`); three form a quorum that survives losing one (docs/scale-out.md, "Several
+    # brokers and TaskManagers").
+    kafka_brokers: int = 1
     kafka_port: int = 9092
     kafka_controller_port: int = 9093
     kafka_heap: str = "1g"
     flink_rest_port: int = 8081
     flink_rpc_port: int = 6123
+    taskmanagers: int = 1
     taskmanager_slots: int = 8
     taskmanager_memory: str = "6g"
     jobmanager_memory: str = "1600m"
@@ -124,8 +130,46 @@ class Config:
     dashboard_refresh_seconds: int = 5
 
     @property
+    def broker_ids(self) -> range:
+        """The local brokers' KRaft node ids."""
+        return range(1, self.kafka_brokers + 1)
+
+    def broker_ports(self, node: int) -> tuple[int, int]:
+        """(client port, controller port) of local broker `node`."""
+        step = BROKER_PORT_STEP * (node - 1)
+        return self.kafka_port + step, self.kafka_controller_port + step
+
+    @property
     def bootstrap_servers(self) -> str:
-        return self.kafka_bootstrap_servers or f"{self.bind_host}:{self.kafka_port}"
+        return self.kafka_bootstrap_servers or ",".join(
+            f"{self.bind_host}:{self.broker_ports(node)[0]}" for node in self.broker_ids
+        )
+
+    def local_ports(self) -> dict[str, int]:
+        """Every port the local stack binds, by the setting it derives from (broker n > 1 binds
+        the setting's port + 2(n - 1))."""
+        ports = {}
+        for node in self.broker_ids:
+            suffix = "" if node == 1 else f" (broker {node})"
+            client, controller = self.broker_ports(node)
+            ports[f"kafka_port{suffix}"] = client
+            ports[f"kafka_controller_port{suffix}"] = controller
+        return {
+            **ports,
+            "flink_rest_port": self.flink_rest_port,
+            "flink_rpc_port": self.flink_rpc_port,
+            "dashboard_port": self.dashboard_port,
+        }
+
+    @property
+    def kafka_replication_factor(self) -> int:
+        """Copies of each partition: every broker up to three (Kafka's usual production value)."""
+        return min(3, self.kafka_brokers)
+
+    @property
+    def kafka_min_insync_replicas(self) -> int:
+        """Copies an acks=all write needs: all but one, so one broker may be down or lagging."""
+        return max(1, self.kafka_replication_factor - 1)
 
     @property
     def rest_url(self) -> str:
@@ -222,6 +266,15 @@ PRIVATE_STACK_PORTS = (
 )
 
 
+# Broker n's ports are its settings' + BROKER_PORT_STEP * (n - 1): the default client and
+# controller ports, one apart, then interleave.
+BROKER_PORT_STEP = 2
+# Key groups of keyed state: the most parallelism a job can be rescaled to (pipeline/deploy.py).
+MAX_PARALLELISM = 128
+# A local stack on one machine: enough to show replication and rescaling, not a capacity plan.
+MAX_KAFKA_BROKERS = 5
+MAX_TASKMANAGERS = 4
+
 # Measured with every window operator silver_gold has (~60 with the rollups and sessions): at 4g
 # they fail to open, 5g runs the job (docs/operations.md, "Knobs").
 MIN_TASKMANAGER_MEMORY_BYTES = 5 * 1024**3
@@ -236,10 +289,13 @@ def memory_bytes(size: str) -> int:
     return int(float(match[1]) * _UNITS[match[2]])
 
 
-def private_stack_environ(state_dir: Path, environ: dict[str, str] | None = None) -> dict[str, str]:
+def private_stack_environ(
+    state_dir: Path, environ: dict[str, str] | None = None, kafka_brokers: int = 1
+) -> dict[str, str]:
     """`environ` (default: this process's) with CLICKSTREAM_* values for a stack no one else
     uses: defaults only (no clickstream.toml, no connection settings from the shell but
-    PRIVATE_STACK_INHERITS), free ports, its own state directory and lake under `state_dir`."""
+    PRIVATE_STACK_INHERITS), free ports, its own state directory and lake under `state_dir`,
+    `kafka_brokers` brokers (each binds a run of consecutive ports)."""
     inherited = {ENV_PREFIX + name.upper() for name in PRIVATE_STACK_INHERITS}
     private = {
         name: value
@@ -249,8 +305,13 @@ def private_stack_environ(state_dir: Path, environ: dict[str, str] | None = None
     private[ENV_PREFIX + "CONFIG"] = str(state_dir / "no-clickstream.toml")
     private[ENV_PREFIX + "STATE_DIR"] = str(state_dir)
     private[ENV_PREFIX + "LAKE_ROOT"] = str(state_dir / "lake")
-    ports = free_ports(len(PRIVATE_STACK_PORTS))
-    for name, port in zip(PRIVATE_STACK_PORTS, ports, strict=True):
+    private[ENV_PREFIX + "KAFKA_BROKERS"] = str(kafka_brokers)
+    # The brokers' ports: one run, client and controller ports interleaved (BROKER_PORT_STEP).
+    kafka, *others = free_port_runs(
+        [BROKER_PORT_STEP * kafka_brokers] + [1] * (len(PRIVATE_STACK_PORTS) - 2)
+    )
+    ports = dict(zip(PRIVATE_STACK_PORTS, [kafka, kafka + 1, *others], strict=True))
+    for name, port in ports.items():
         private[ENV_PREFIX + name.upper()] = str(port)
     return private
 
@@ -321,13 +382,19 @@ def load_config(
 
 
 def _validate(config: Config) -> None:
-    ports = {
-        "kafka_port": config.kafka_port,
-        "kafka_controller_port": config.kafka_controller_port,
-        "flink_rest_port": config.flink_rest_port,
-        "flink_rpc_port": config.flink_rpc_port,
-        "dashboard_port": config.dashboard_port,
-    }
+    if not 1 <= config.kafka_brokers <= MAX_KAFKA_BROKERS:
+        raise ConfigError(
+            f"kafka_brokers must be between 1 and {MAX_KAFKA_BROKERS}, got {config.kafka_brokers}"
+        )
+    if not 1 <= config.taskmanagers <= MAX_TASKMANAGERS:
+        raise ConfigError(
+            f"taskmanagers must be between 1 and {MAX_TASKMANAGERS}, got {config.taskmanagers}"
+        )
+    if not 1 <= config.parallelism <= MAX_PARALLELISM:
+        raise ConfigError(
+            f"parallelism must be between 1 and {MAX_PARALLELISM}, got {config.parallelism}"
+        )
+    ports = config.local_ports()
     for name, port in ports.items():
         if not 0 < port < 65536:
             raise ConfigError(f"{name} must be a TCP port (1-65535), got {port}")

@@ -33,12 +33,17 @@ def lib_dir(config: Config) -> Path:
 
 
 def services(config: Config) -> list[Service]:
+    """The JobManager, then each TaskManager (`taskmanager`, `taskmanager-2`, ...)."""
     marker = str(conf_dir(config))
     pids = config.state_dir / "pids"
-    return [
-        Service("jobmanager", pids / "jobmanager.pid", marker),
-        Service("taskmanager", pids / "taskmanager.pid", marker),
+    names = ["jobmanager"] + [
+        "taskmanager" if n == 1 else f"taskmanager-{n}" for n in range(1, config.taskmanagers + 1)
     ]
+    return [Service(name, pids / f"{name}.pid", marker) for name in names]
+
+
+def taskmanagers(config: Config) -> list[Service]:
+    return services(config)[1:]
 
 
 def _flatten(tree: dict, prefix: str = "") -> dict[str, object]:
@@ -106,10 +111,13 @@ def cluster_settings(config: Config) -> dict[str, object]:
         # `jobs.py status`, the dashboard and the benchmark read rates from REST metrics: refresh
         # them every 2 s (the default, 10 s, makes a lag look like it jumps by 10 s of input).
         "metrics.fetcher.update-interval": "2 s",
-        # Sized for 2 cores / 24 GB: one TaskManager, enough slots for every job.
+        # Sized for 2 cores / 24 GB: one TaskManager (or `taskmanagers`), slots for every job.
         "jobmanager.memory.process.size": config.jobmanager_memory,
         "taskmanager.memory.process.size": config.taskmanager_memory,
         "taskmanager.numberOfTaskSlots": config.taskmanager_slots,
+        # With several TaskManagers, a job's slots are spread over all of them, not packed into
+        # the first: each machine's cores do their share.
+        "taskmanager.load-balance.mode": "SLOTS",
         "parallelism.default": config.parallelism,
         # Exactly-once file sinks commit on checkpoints; keep the latest ones for restarts.
         "execution.checkpointing.interval": config.checkpoint_interval,
@@ -122,6 +130,10 @@ def cluster_settings(config: Config) -> dict[str, object]:
         # Throughput over pause times: with G1 the pipeline fell behind at 20k records/s.
         "env.java.opts.taskmanager": "-XX:+UseParallelGC",
         "restart-strategy.type": "exponential-delay",
+        # RPCs such as deploying a task wait this long for an answer (Flink's default: 10 s).
+        # On 2 cores shared by brokers and TaskManagers, deploying silver_gold's ~60 operators at
+        # parallelism 3 took longer, the job failed over and `deploy` rolled the rescale back.
+        "pekko.ask.timeout": "30 s",
         "io.tmp.dirs": str(home(config) / "tmp"),
     }
     return {**_flatten(shipped), **ours}
@@ -176,22 +188,36 @@ def overview(config: Config) -> dict | None:
         return None
 
 
+def registered_taskmanagers(config: Config) -> dict[str, int]:
+    """Resource id -> task slots of each TaskManager registered with the JobManager."""
+    try:
+        listing = rest_get(config, "/taskmanagers")
+    except (urllib.error.URLError, OSError, ValueError):
+        return {}
+    return {tm["id"]: tm.get("slotsNumber", 0) for tm in listing.get("taskmanagers", [])}
+
+
 def healthy(config: Config) -> bool:
     info = overview(config)
-    return bool(info) and info.get("taskmanagers", 0) >= 1 and info.get("slots-total", 0) >= 1
+    return bool(info) and info.get("taskmanagers", 0) >= config.taskmanagers
 
 
 def start(config: Config) -> bool:
-    """Start the JobManager and the TaskManager unless they run. True if anything started."""
+    """Start the JobManager and each TaskManager unless they run. True if anything started."""
     write_conf(config)
     env = flink_env(config)
     started = False
-    scripts = {"jobmanager": "jobmanager.sh", "taskmanager": "taskmanager.sh"}
     for flink_service in services(config):
         if flink_service.pid() is not None:
             continue
+        if flink_service.name == "jobmanager":
+            argv = ["bash", str(PYFLINK_HOME / "bin" / "jobmanager.sh"), "start-foreground"]
+        else:
+            # Its REST id is its service name: a test or `status` finds the process of an id.
+            argv = ["bash", str(PYFLINK_HOME / "bin" / "taskmanager.sh"), "start-foreground"]
+            argv.append(f"-Dtaskmanager.resource-id={flink_service.name}")
         flink_service.start(
-            ["bash", str(PYFLINK_HOME / "bin" / scripts[flink_service.name]), "start-foreground"],
+            argv,
             env=env,
             log_file=home(config) / "log" / f"{flink_service.name}.out",
         )

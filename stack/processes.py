@@ -135,18 +135,38 @@ def port_in_use(host: str, port: int) -> bool:
 
 def free_ports(count: int, host: str = "127.0.0.1") -> list[int]:
     """`count` distinct ports the OS has just handed out as free on `host`."""
+    return free_port_runs([1] * count, host)
+
+
+def free_port_runs(lengths: Sequence[int], host: str = "127.0.0.1") -> list[int]:
+    """For each length, the first of that many consecutive ports free on `host` (the runs do not
+    overlap): a stack of several brokers binds consecutive ports."""
     with contextlib.ExitStack() as sockets:
-        probes = [sockets.enter_context(socket.socket()) for _ in range(count)]
-        for probe in probes:
-            probe.bind((host, 0))
-        return [probe.getsockname()[1] for probe in probes]
+        firsts: list[int] = []
+        for length in lengths:
+            for _attempt in range(100):
+                probe = sockets.enter_context(socket.socket())
+                probe.bind((host, 0))
+                first = probe.getsockname()[1]
+                rest = [sockets.enter_context(socket.socket()) for _ in range(length - 1)]
+                try:
+                    for offset, extra in enumerate(rest, start=1):
+                        extra.bind((host, first + offset))
+                except (OSError, OverflowError):  # taken, or past 65535
+                    continue
+                firsts.append(first)
+                break
+            else:
+                raise OSError(f"no {length} consecutive free ports on {host}")
+        return firsts
 
 
 def require_free_ports(host: str, ports: dict[str, int]) -> None:
     busy = {name: port for name, port in ports.items() if port_in_use(host, port)}
     if busy:
         listing = ", ".join(f"{name}={port}" for name, port in busy.items())
-        hint = ", ".join(f"CLICKSTREAM_{name.upper()}" for name in busy)
+        # "kafka_port (broker 2)" is set through kafka_port.
+        hint = ", ".join(dict.fromkeys(f"CLICKSTREAM_{name.split()[0].upper()}" for name in busy))
         raise StackError(
             f"port already in use on {host}: {listing}. Stop whatever holds it or choose "
             f"another port ({hint})."

@@ -13,7 +13,14 @@ import pytest
 import yaml
 
 from stack import dashboard, flink, kafka
-from stack.config import DBT_VARS, REPO_ROOT, Config, ConfigError, load_config
+from stack.config import (
+    DBT_VARS,
+    REPO_ROOT,
+    Config,
+    ConfigError,
+    load_config,
+    private_stack_environ,
+)
 from stack.processes import Service, StackError, port_in_use, require_free_ports
 
 
@@ -105,6 +112,98 @@ def test_broker_listens_on_loopback_only(tmp_path):
     assert properties["advertised.listeners"] == "PLAINTEXT://127.0.0.1:19092"
     assert properties["process.roles"] == "broker,controller"
     assert properties["auto.create.topics.enable"] == "false"
+
+
+def properties_of(config, node: int = 1) -> dict[str, str]:
+    return dict(line.split("=", 1) for line in kafka.server_properties(config, node).splitlines())
+
+
+def test_one_broker_is_a_quorum_of_itself_with_unreplicated_topics(tmp_path):
+    config = load_config(path=tmp_path / "none.toml", environ={})
+    properties = properties_of(config)
+    assert properties["controller.quorum.bootstrap.servers"] == "127.0.0.1:9093"
+    assert "controller.quorum.voters" not in properties
+    assert properties["default.replication.factor"] == "1"
+    assert properties["min.insync.replicas"] == "1"
+    assert config.bootstrap_servers == "127.0.0.1:9092"
+
+
+def test_three_brokers_are_three_voters_with_topics_on_all_three(tmp_path):
+    config = load_config(path=tmp_path / "none.toml", environ={}, kafka_brokers=3)
+    assert config.bootstrap_servers == "127.0.0.1:9092,127.0.0.1:9094,127.0.0.1:9096"
+    voters = "1@127.0.0.1:9093,2@127.0.0.1:9095,3@127.0.0.1:9097"
+    for node, port in zip((1, 2, 3), (9092, 9094, 9096), strict=True):
+        properties = properties_of(config, node)
+        assert properties["node.id"] == str(node)
+        assert properties["controller.quorum.voters"] == voters
+        assert properties["listeners"] == (
+            f"PLAINTEXT://127.0.0.1:{port},CONTROLLER://127.0.0.1:{port + 1}"
+        )
+        assert properties["log.dirs"] == str(kafka.home(config, node) / "data")
+        # Every topic on three brokers; an acks=all write needs two of them.
+        for name in ("default", "offsets.topic", "transaction.state.log"):
+            assert properties[f"{name}.replication.factor"] == "3"
+        assert properties["min.insync.replicas"] == "2"
+        assert properties["transaction.state.log.min.isr"] == "2"
+    assert len({kafka.home(config, node) for node in (1, 2, 3)}) == 3
+    assert len(set(config.local_ports().values())) == 9
+
+
+def test_replication_grows_with_brokers_up_to_three(tmp_path):
+    factors = {
+        brokers: (config.kafka_replication_factor, config.kafka_min_insync_replicas)
+        for brokers in range(1, 6)
+        for config in [load_config(path=tmp_path / "none.toml", environ={}, kafka_brokers=brokers)]
+    }
+    assert factors == {1: (1, 1), 2: (2, 1), 3: (3, 2), 4: (3, 2), 5: (3, 2)}
+
+
+@pytest.mark.parametrize(
+    ("overrides", "message"),
+    [
+        ({"kafka_brokers": 0}, "kafka_brokers must be between 1 and 5"),
+        ({"kafka_brokers": 6}, "kafka_brokers must be between 1 and 5"),
+        ({"taskmanagers": 0}, "taskmanagers must be between 1 and 4"),
+        ({"parallelism": 129}, "parallelism must be between 1 and 128"),
+        # Broker 2's client port would be broker 1's controller port.
+        ({"kafka_brokers": 2, "kafka_controller_port": 9094}, "ports must be distinct"),
+        ({"kafka_brokers": 3, "flink_rest_port": 9096}, "ports must be distinct"),
+        (
+            {"kafka_brokers": 3, "kafka_port": 65532},
+            re.escape("kafka_port (broker 3) must be a TCP port"),
+        ),
+    ],
+)
+def test_cluster_sizes_and_their_ports_are_checked(tmp_path, overrides, message):
+    with pytest.raises(ConfigError, match=message):
+        load_config(path=tmp_path / "none.toml", environ={}, **overrides)
+
+
+def test_a_private_stack_of_three_brokers_gets_a_free_run_of_ports(tmp_path):
+    environ = private_stack_environ(tmp_path, environ={}, kafka_brokers=3)
+    config = load_config(environ=environ)
+    assert config.kafka_brokers == 3
+    assert not any(port_in_use("127.0.0.1", port) for port in config.local_ports().values())
+    assert config.kafka_controller_port == config.kafka_port + 1
+
+
+def test_several_taskmanagers_are_services_named_by_their_resource_id(tmp_path):
+    config = load_config(path=tmp_path / "none.toml", environ={}, taskmanagers=3)
+    names = [service.name for service in flink.taskmanagers(config)]
+    assert names == ["taskmanager", "taskmanager-2", "taskmanager-3"]
+    assert len({service.pid_file for service in flink.services(config)}) == 4
+    assert flink.cluster_settings(config)["taskmanager.load-balance.mode"] == "SLOTS"
+
+
+def test_kafka_data_formatted_for_another_broker_count_is_refused(tmp_path):
+    one = load_config(path=tmp_path / "none.toml", environ={}, state_dir=tmp_path / "state")
+    (kafka.home(one) / "data").mkdir(parents=True)
+    (kafka.home(one) / "data" / "meta.properties").write_text("node.id=1\n")
+    three = dataclasses.replace(one, kafka_brokers=3)
+    with pytest.raises(
+        StackError, match=re.escape("formatted for 1 broker(s), not kafka_brokers=3")
+    ):
+        kafka.start(three)
 
 
 def test_dashboard_binds_loopback_sends_no_telemetry_and_gets_this_config(tmp_path):
