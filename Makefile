@@ -75,6 +75,7 @@ bench: setup
 	$(PY) bench/bench_deploy.py
 	$(PY) bench/eval_flags.py
 	$(PY) bench/bench_gold_cost.py
+	$(PY) bench/bench_scale.py
 
 # Hold SOAK_RATE records/s for SOAK_MINUTES on a stack of its own (own ports, state and lake),
 # with deduplication retention SOAK_RETENTION and session timeout SOAK_SESSION_TIMEOUT (minutes) so

@@ -1,13 +1,15 @@
-"""What parallelism and a second TaskManager buy on this machine: the silver_gold job's catch-up
-rate over the same backlog (one simulated hour of shop traffic in a topic of six partitions), on
-stacks of its own (free ports, own state directory and lake), in three shapes:
+"""What parallelism and a second TaskManager buy on this machine, and what each job costs per
+record: each job's catch-up over the same backlog (one simulated hour of shop traffic in a topic
+of six partitions), alone, on stacks of its own (free ports, own state directory and lake):
 
-    1 TaskManager,  parallelism 1   (the default stack)
-    1 TaskManager,  parallelism 2
-    2 TaskManagers, parallelism 2   (slots spread: one subtask of each operator on each)
+    bronze,      1 TaskManager,  parallelism 1
+    silver_gold, 1 TaskManager,  parallelism 1   (the default stack)
+    silver_gold, 1 TaskManager,  parallelism 2
+    silver_gold, 2 TaskManagers, parallelism 2   (slots spread: a subtask of each operator on each)
 
-For each: records/s (records / seconds until the consumer lag is 0), and the CPU the stack's
-JVMs (broker, JobManager, TaskManagers) used meanwhile, in cores and in µs per record. On a
+For each: records/s (records / seconds until the consumer lag is 0), the CPU the stack's JVMs
+(broker, JobManager, TaskManagers) used meanwhile, in cores and in µs per record, and the last
+checkpoint of the run (the whole state, what that incremental checkpoint uploaded, its time). On a
 machine of 2 cores the JVMs already use most of both at parallelism 1, so a second subtask or
 process can only add overhead here: the figures say how much, and the capacity model in
 docs/scale-out.md uses the µs per record.
@@ -31,26 +33,26 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from bench_gold_cost import produce_hour
+from bench_gold_cost import completed_checkpoint, produce_hour
 
 import stack
 from pipeline import deploy, health
 from stack.config import Config, load_config, private_stack_environ
 from stack.processes import wait_until
 
-JOB = "silver_gold"
 PARTITIONS = 6
 
 
 @dataclass(frozen=True)
 class Shape:
+    job: str
     taskmanagers: int
     parallelism: int
 
     @property
     def name(self) -> str:
         plural = "s" if self.taskmanagers > 1 else ""
-        return f"{self.taskmanagers} TaskManager{plural}, parallelism {self.parallelism}"
+        return f"{self.job}, {self.taskmanagers} TaskManager{plural}, p={self.parallelism}"
 
 
 @dataclass(frozen=True)
@@ -59,6 +61,10 @@ class Result:
     records_per_s: float
     cores: float
     cpu_us_per_record: float
+    # The last checkpoint of the catch-up: the whole state, what it uploaded, how long it took.
+    state_bytes: int
+    checkpointed_bytes: int
+    checkpoint_ms: int
 
 
 def jvm_cpu_seconds(state_dir: Path) -> float:
@@ -81,24 +87,33 @@ def catch_up(config: Config, shape: Shape, records: int, timeout_s: float) -> Re
     run = replace(
         config,
         parallelism=shape.parallelism,
-        deployment=f"p{shape.parallelism}",
-        lake_root=str(config.state_dir / f"lake-p{shape.parallelism}"),
+        deployment=f"{shape.job}-p{shape.parallelism}",
+        lake_root=str(config.state_dir / f"lake-{shape.job}-p{shape.parallelism}"),
     )
-    job_id, _ = deploy.submit(run, JOB)
+    job_id, _ = deploy.submit(run, shape.job)
     deploy.wait_for_state(run, job_id, {"RUNNING"})
     started, cpu_before = time.monotonic(), jvm_cpu_seconds(config.state_dir)
 
     def caught_up() -> bool:
-        row = next(row for row in health.pipeline_health(run) if row.job == JOB)
+        row = next(row for row in health.pipeline_health(run) if row.job == shape.job)
         return bool(row.kafka_lag) and row.total_lag == 0
 
     if not wait_until(caught_up, timeout_s, interval_s=1.0):
         raise SystemExit(f"{shape.name}: not caught up within {timeout_s:.0f} s")
     elapsed = time.monotonic() - started
     cpu = jvm_cpu_seconds(config.state_dir) - cpu_before
+    checkpoint = completed_checkpoint(run, job_id)
     deploy.cancel(run, job_id)
     deploy.wait_for_state(run, job_id, {"CANCELED"})
-    return Result(shape, records / elapsed, cpu / elapsed, cpu / records * 1e6)
+    return Result(
+        shape,
+        records / elapsed,
+        cpu / elapsed,
+        cpu / records * 1e6,
+        checkpoint.get("state_size", 0),
+        checkpoint.get("checkpointed_size", 0),
+        checkpoint.get("end_to_end_duration", 0),
+    )
 
 
 def run_stack(taskmanagers: int, shapes: list[Shape], args) -> list[Result]:
@@ -129,14 +144,19 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--seed", type=int, default=7)
     parser.add_argument("--timeout-minutes", type=float, default=20)
     args = parser.parse_args(argv)
-    print(f"{os.cpu_count()} cores; silver_gold catch-up, topic of {PARTITIONS} partitions")
-    results = run_stack(1, [Shape(1, 1), Shape(1, 2)], args)
-    results += run_stack(2, [Shape(2, 2)], args)
-    print(f"\n{'shape':<34}{'records/s':>12}{'cores used':>12}{'CPU µs/record':>15}")
-    for result in results:
+    print(f"{os.cpu_count()} cores; catch-up of each job alone, topic of {PARTITIONS} partitions")
+    one = [Shape("bronze", 1, 1), Shape("silver_gold", 1, 1), Shape("silver_gold", 1, 2)]
+    results = run_stack(1, one, args)
+    results += run_stack(2, [Shape("silver_gold", 2, 2)], args)
+    print(
+        f"\n{'job, shape':<40}{'records/s':>10}{'cores':>7}{'CPU µs/rec':>11}"
+        f"{'state':>10}{'last checkpoint':>22}"
+    )
+    for r in results:
         print(
-            f"{result.shape.name:<34}{result.records_per_s:>12,.0f}{result.cores:>12.2f}"
-            f"{result.cpu_us_per_record:>15.0f}"
+            f"{r.shape.name:<40}{r.records_per_s:>10,.0f}{r.cores:>7.2f}"
+            f"{r.cpu_us_per_record:>11.0f}{r.state_bytes / 1e6:>7,.0f} MB"
+            f"{r.checkpointed_bytes / 1e6:>10,.1f} MB in {r.checkpoint_ms / 1000:.1f} s"
         )
     return 0
 

@@ -68,7 +68,8 @@ def down(config: Config, log=print) -> list[str]:
 def status(config: Config) -> list[ServiceStatus]:
     registered = kafka.registered_brokers(config) or set()
     rows = []
-    for node, broker in zip(config.broker_ids, kafka.services(config), strict=True):
+    for node in kafka.nodes(config):
+        broker = kafka.service(config, node)
         pid = broker.pid()
         ok = pid is not None and node in registered
         address = f"{config.bind_host}:{config.broker_ports(node)[0]}"

@@ -36,10 +36,17 @@ def services(config: Config) -> list[Service]:
     """The JobManager, then each TaskManager (`taskmanager`, `taskmanager-2`, ...)."""
     marker = str(conf_dir(config))
     pids = config.state_dir / "pids"
-    names = ["jobmanager"] + [
-        "taskmanager" if n == 1 else f"taskmanager-{n}" for n in range(1, config.taskmanagers + 1)
-    ]
+    # Any other TaskManager whose pid file is there (started with a larger `taskmanagers`) too,
+    # so `down` stops it and `status` shows it.
+    found = {int(pid.stem.split("-")[1]) for pid in pids.glob("taskmanager-*.pid")}
+    numbers = sorted(set(range(1, config.taskmanagers + 1)) | found)
+    names = ["jobmanager"] + ["taskmanager" if n == 1 else f"taskmanager-{n}" for n in numbers]
     return [Service(name, pids / f"{name}.pid", marker) for name in names]
+
+
+def configured(config: Config) -> list[Service]:
+    """The JobManager and the `taskmanagers` TaskManagers the config asks for."""
+    return services(config)[: 1 + config.taskmanagers]
 
 
 def taskmanagers(config: Config) -> list[Service]:
@@ -207,7 +214,7 @@ def start(config: Config) -> bool:
     write_conf(config)
     env = flink_env(config)
     started = False
-    for flink_service in services(config):
+    for flink_service in configured(config):
         if flink_service.pid() is not None:
             continue
         if flink_service.name == "jobmanager":
@@ -226,7 +233,7 @@ def start(config: Config) -> bool:
 
 
 def wait_healthy(config: Config) -> None:
-    running = services(config)
+    running = configured(config)
     ok = wait_until(
         lambda: any(s.pid() is None for s in running) or healthy(config),
         config.startup_timeout_s,

@@ -35,8 +35,19 @@ def service(config: Config, node: int = 1) -> Service:
     )
 
 
+def nodes(config: Config) -> list[int]:
+    """The configured brokers, and any other whose pid file is there: started with a larger
+    kafka_brokers, they are still stopped by `down` and shown by `status`."""
+    found = {int(pid.stem.split("-")[1]) for pid in _pids(config).glob("kafka-*.pid")}
+    return sorted(set(config.broker_ids) | found)
+
+
 def services(config: Config) -> list[Service]:
-    return [service(config, node) for node in config.broker_ids]
+    return [service(config, node) for node in nodes(config)]
+
+
+def _pids(config: Config) -> Path:
+    return config.state_dir / "pids"
 
 
 def server_properties(config: Config, node: int = 1) -> str:

@@ -195,6 +195,21 @@ def test_several_taskmanagers_are_services_named_by_their_resource_id(tmp_path):
     assert flink.cluster_settings(config)["taskmanager.load-balance.mode"] == "SLOTS"
 
 
+def test_down_and_status_also_find_processes_started_with_a_larger_stack(tmp_path):
+    """A stack started with 3 brokers and 2 TaskManagers, then the settings back at 1: `down`
+    still stops (and `status` still shows) the others, found by their pid files."""
+    config = load_config(path=tmp_path / "none.toml", environ={}, state_dir=tmp_path / "state")
+    pids = tmp_path / "state" / "pids"
+    pids.mkdir(parents=True)
+    for name in ("kafka-2", "kafka-3", "taskmanager-2"):
+        (pids / f"{name}.pid").write_text("1\n")
+    assert [s.name for s in kafka.services(config)] == ["kafka", "kafka-2", "kafka-3"]
+    names = [s.name for s in flink.services(config)]
+    assert names == ["jobmanager", "taskmanager", "taskmanager-2"]
+    # ... but starts only what the config asks for.
+    assert [s.name for s in flink.configured(config)] == ["jobmanager", "taskmanager"]
+
+
 def test_kafka_data_formatted_for_another_broker_count_is_refused(tmp_path):
     one = load_config(path=tmp_path / "none.toml", environ={}, state_dir=tmp_path / "state")
     (kafka.home(one) / "data").mkdir(parents=True)

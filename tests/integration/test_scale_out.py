@@ -43,6 +43,7 @@ from fault_support import (
 )
 
 import stack
+from generator.ground_truth import load_ground_truth
 from generator.simulate import simulate
 from pipeline import deploy, upgrade
 from stack import flink, kafka
@@ -127,25 +128,31 @@ def deploy_at(config: Config, parallelism: int, log: list[str]) -> tuple[Config,
 
 
 def test_scale_rescale_one_three_two(scaled_pipeline: Config, tmp_path):
-    """Deploy both jobs at parallelism 1; while records arrive, deploy them at 3, then at 2:
-    each stops with a savepoint and resumes from it at the new parallelism."""
+    """Deploy both jobs at parallelism 1 and send the first part of a run; while it arrives,
+    deploy them at 3 (each stops with a savepoint and resumes from it at the new parallelism);
+    send the second part and, while it arrives, deploy at 2; then send the last part. Every
+    part is read at a parallelism of its own, with the state the one before left."""
+    run = records(7505)
+    parts = [run[: len(run) * 2 // 5], run[len(run) * 2 // 5 : len(run) * 4 // 5]]
+    parts.append(run[len(run) * 4 // 5 :])
     log: list[str] = []
     config, ids = deploy_at(scaled_pipeline, 1, log)
 
-    def silver_rows() -> int:
-        return lake_counts(scaled_pipeline)["silver"]
+    def bronze_rows() -> int:
+        return lake_counts(scaled_pipeline)["bronze"]
 
+    truth_files = [tmp_path / f"part-{n}.jsonl" for n in range(len(parts))]
     timings: dict[str, float] = {}
     try:
-        producer = BackgroundProducer(config, records(7505), tmp_path / "truth.jsonl", rate=100)
-        producer.start()
-        for parallelism in (3, 2):
-            before = silver_rows()
-            assert wait_until(lambda n=before: silver_rows() > n, 180, 0.5), (
-                f"silver did not grow before the rescale to {parallelism}: {before} rows"
-            )
-            if parallelism == 3:
-                assert producer.is_alive(), "the producer finished before the first rescale"
+        for part, truth, parallelism in zip(parts, truth_files, (3, 2, None), strict=True):
+            producer = BackgroundProducer(config, part, truth, rate=100)
+            producer.start()
+            if parallelism is None:
+                producer.finish()
+                break
+            before = bronze_rows()
+            assert wait_until(lambda n=before: bronze_rows() > n, 120, 0.5)
+            assert producer.is_alive(), f"the part was in before the rescale to {parallelism}"
             started = time.monotonic()
             config, ids = deploy_at(config, parallelism, log)
             assert wait_until(partial(all_running, config, ids), 120, 1)
@@ -156,7 +163,9 @@ def test_scale_rescale_one_three_two(scaled_pipeline: Config, tmp_path):
                 # single committer may run at 1).
                 assert max(widths.values()) == parallelism, (job, widths)
                 assert all(w == parallelism for v, w in widths.items() if "Source" in v), widths
-        truth = producer.finish()
+            producer.finish()
+        # seq restarts at 0 in each file; only payloads and labels matter here.
+        truth = [record for path in truth_files for record in load_ground_truth(path)]
         assert wait_for_lake(config, truth, CATCH_UP_S), lake_counts(config)
         wait_for_gold(config, truth, 60)
     finally:
