@@ -22,8 +22,11 @@ Prints figures; asserts nothing.
 from __future__ import annotations
 
 import argparse
+import dataclasses
+import json
 import os
 import shutil
+import subprocess
 import sys
 import tempfile
 import time
@@ -138,16 +141,42 @@ def run_stack(taskmanagers: int, shapes: list[Shape], args) -> list[Result]:
         shutil.rmtree(state_dir, ignore_errors=True)
 
 
+# The stacks, each run in a process of its own: the PyFlink client's JVM keeps the first stack's
+# configuration directory for the life of the process.
+STACKS = {
+    1: [Shape("bronze", 1, 1), Shape("silver_gold", 1, 1), Shape("silver_gold", 1, 2)],
+    2: [Shape("silver_gold", 2, 2)],
+}
+RESULT = "result: "
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--sim-rate", type=float, default=200, help="simulated events per second")
     parser.add_argument("--seed", type=int, default=7)
     parser.add_argument("--timeout-minutes", type=float, default=20)
+    parser.add_argument("--taskmanagers", type=int, choices=sorted(STACKS), help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
+    if args.taskmanagers:  # one stack, in the process the parent started
+        for result in run_stack(args.taskmanagers, STACKS[args.taskmanagers], args):
+            print(RESULT + json.dumps(dataclasses.asdict(result)), flush=True)
+        return 0
+
     print(f"{os.cpu_count()} cores; catch-up of each job alone, topic of {PARTITIONS} partitions")
-    one = [Shape("bronze", 1, 1), Shape("silver_gold", 1, 1), Shape("silver_gold", 1, 2)]
-    results = run_stack(1, one, args)
-    results += run_stack(2, [Shape("silver_gold", 2, 2)], args)
+    results = []
+    for taskmanagers in STACKS:
+        command = [sys.executable, __file__, "--taskmanagers", str(taskmanagers)]
+        command += ["--sim-rate", str(args.sim_rate), "--seed", str(args.seed)]
+        command += ["--timeout-minutes", str(args.timeout_minutes)]
+        with subprocess.Popen(command, stdout=subprocess.PIPE, text=True) as child:
+            for line in child.stdout:
+                if line.startswith(RESULT):
+                    fields = json.loads(line.removeprefix(RESULT))
+                    results.append(Result(**{**fields, "shape": Shape(**fields["shape"])}))
+                else:
+                    print(line, end="", flush=True)
+        if child.returncode:
+            raise SystemExit(f"the stack with {taskmanagers} TaskManager(s) failed")
     print(
         f"\n{'job, shape':<40}{'records/s':>10}{'cores':>7}{'CPU µs/rec':>11}"
         f"{'state':>10}{'last checkpoint':>22}"
