@@ -199,7 +199,9 @@ def test_s3_taskmanager_killed_mid_stream(s3_server: S3Server, s3_pipeline: Conf
     ids = submit_all(config)
     taskmanager = flink.services(config)[1]
     try:
-        producer = BackgroundProducer(config, records, tmp_path / "truth.jsonl", rate=300)
+        # A third of test_faults.py's rate: 50 s of records, so the fault still hits mid-stream
+        # after the first checkpoint on S3 (silver_gold's first took 7.6 s on the shared box).
+        producer = BackgroundProducer(config, records, tmp_path / "truth.jsonl", rate=100)
         producer.start()
         assert wait_until(lambda: lake_counts(config)["silver"] > 0, 120, 0.5)
         assert producer.is_alive(), "the producer finished before the fault"
