@@ -124,16 +124,22 @@ def s3_lake(s3_server: S3Server, tmp_path, monkeypatch) -> str:
     return root
 
 
-def test_s3_python_writes_and_reads_a_table(s3_server: S3Server, s3_lake: str):
+def append_bronze(lake_root: str, rows: int) -> list[str]:
+    """`rows` bronze records (offsets 0..rows-1), the first seven on 2026-11-30, the rest on
+    the day after, appended by lake_writer as one snapshot."""
     with duckdb.connect() as connection:
         connection.execute(
             "create table rows as select 'p' || i as raw_payload, 'k' || i as kafka_key, "
             "'t' as kafka_topic, i % 3 as kafka_partition, i as kafka_offset, "
             "timestamp '2026-11-30 10:00:00' as kafka_timestamp, "
             "timestamp '2026-11-30 10:00:01' as ingested_at, "
-            "case when i < 7 then '2026-11-30' else '2026-12-01' end as dt from range(10) t(i)"
+            f"case when i < 7 then '2026-11-30' else '2026-12-01' end as dt from range({rows}) t(i)"
         )
-        files = lake_writer.append(s3_lake, "bronze_events", connection, "select * from rows")
+        return lake_writer.append(lake_root, "bronze_events", connection, "select * from rows")
+
+
+def test_s3_python_writes_and_reads_a_table(s3_server: S3Server, s3_lake: str):
+    files = append_bronze(s3_lake, 10)
     assert len(files) == 2 and all(path.startswith(f"{s3_lake}/") for path in files)
     prefix = s3_lake.removeprefix(f"s3://{BUCKET}/")
     parquet = [key for key in s3_server.keys(prefix) if key.endswith(".parquet")]
@@ -147,6 +153,36 @@ def test_s3_python_writes_and_reads_a_table(s3_server: S3Server, s3_lake: str):
     assert sorted(scan.files) == sorted(files)
     with pytest.raises(lake_maintenance.LakeMaintenanceError, match="object storage"):
         lake_maintenance.maintain(s3_lake, log=lambda _message: None)
+
+
+def test_s3_dbt_reads_the_lake_through_its_plugin(s3_lake: str, tmp_path):
+    append_bronze(s3_lake, 5)
+    project = Path(__file__).resolve().parents[2] / "dbt_project"
+    result = subprocess.run(
+        [
+            str(Path(sys.executable).with_name("dbt")),
+            "show",
+            "--inline",
+            "select count(*) as bronze_rows from {{ source('lake', 'bronze_events') }}",
+            "--output",
+            "json",
+        ],
+        cwd=project,
+        env={
+            **os.environ,  # the AWS variables and CLICKSTREAM_LAKE_ROOT/_CATALOG of s3_lake
+            "LAKE_ROOT": s3_lake,
+            "DBT_DUCKDB_PATH": str(tmp_path / "clickstream.duckdb"),
+            "DBT_TARGET_PATH": str(tmp_path / "dbt-target"),
+            "DBT_LOG_PATH": str(tmp_path / "dbt-logs"),
+            "DBT_SEND_ANONYMOUS_USAGE_STATS": "false",
+        },
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    output = result.stdout + result.stderr
+    assert result.returncode == 0, output[-4000:]
+    assert '"bronze_rows": 5' in output, output[-4000:]
 
 
 # --- the stream on S3 -----------------------------------------------------------------------
@@ -228,6 +264,10 @@ def test_s3_taskmanager_killed_mid_stream(s3_server: S3Server, s3_pipeline: Conf
     started = time.monotonic()
     assert_lake_matches(config, truth)
     compared = time.monotonic() - started
+    started = time.monotonic()
+    lake.row_counts(config.lake_root)  # what a reader pays per file on S3 (docs/lake.md)
+    counted = time.monotonic() - started
+    files = sum(len(lake.committed_files(config.lake_root, table)) for table in lake.TABLES)
     report(
         f"TaskManager kill -9, lake and checkpoints on S3 ({restarted})",
         failure_detected_after=detected,
@@ -235,6 +275,7 @@ def test_s3_taskmanager_killed_mid_stream(s3_server: S3Server, s3_pipeline: Conf
         lake_caught_up_after=caught_up,
         exact_comparison_took=compared,
     )
+    print(f"[s3 reads] row counts of every table: {files} files in {counted:.1f} s")
 
     # The lake is in the bucket: every committed file an object there, none on local disk.
     prefix = config.lake_root.removeprefix(f"s3://{BUCKET}/")
