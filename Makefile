@@ -22,9 +22,10 @@ $(VENV)/.installed: requirements.lock
 jars: $(JARS)/.fetched
 $(JARS)/.fetched: jvm/pom.xml jvm/functions/pom.xml $(shell find jvm/functions/src -name '*.java')
 	@echo "==> JVM jars from Maven Central ($(JARS)) and our Flink functions (jvm/functions)"
-	rm -rf $(JARS)/flink $(JARS)/kafka
+	rm -rf $(JARS)/flink $(JARS)/kafka $(JARS)/flink-plugins
 	$(MVN) -P flink -DoutputDirectory=$(CURDIR)/$(JARS)/flink
 	$(MVN) -P kafka -DoutputDirectory=$(CURDIR)/$(JARS)/kafka
+	$(MVN) -P flink-s3-plugin -DoutputDirectory=$(CURDIR)/$(JARS)/flink-plugins/s3-fs-hadoop
 	mvn -q -B -f jvm/functions/pom.xml package
 	cp jvm/functions/target/clickstream-functions.jar $(JARS)/flink/
 	@touch $@

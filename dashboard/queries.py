@@ -47,6 +47,7 @@ def open_lake(lake_root: str | Path) -> duckdb.DuckDBPyConnection:
             continue
         scan = recent_scan(lake_root, table)
         if scan.files:
+            lake_reader.allow_reads(connection, [scan])
             connection.execute(f'create view "{table}" as {scan.select_sql()}')
     return connection
 
@@ -372,6 +373,7 @@ def record_outcomes(lake_root: str | Path, minutes: int = RECENT_WINDOWS) -> Rec
         )
     connection = duckdb.connect()
     try:
+        lake_reader.allow_reads(connection, [scan])
         connection.execute("set TimeZone = 'UTC'")
         # Read the files once into memory (a few rows a minute); both queries below use them.
         connection.execute(

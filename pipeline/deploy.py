@@ -15,7 +15,7 @@ from urllib.parse import urlparse
 from pipeline import lake_writer
 from sqlcheck.project import Job, load_project
 from stack import flink
-from stack.config import MAX_PARALLELISM, Config, lake_catalog_path
+from stack.config import MAX_PARALLELISM, Config
 from stack.processes import StackError, wait_until
 
 ACTIVE_STATES = {
@@ -107,7 +107,7 @@ def _table_environment(config: Config, job: Job, savepoint: str | None = None):
     if savepoint:
         environment.get_config().set("execution.state-recovery.path", savepoint)
     # The lake's catalog is a SQLite file the first job creates (its folder must exist).
-    lake_catalog_path(config.lake_root).parent.mkdir(parents=True, exist_ok=True)
+    config.lake_catalog_file.parent.mkdir(parents=True, exist_ok=True)
     for sql_object in job.ddl:
         try:
             environment.execute_sql(sql_object.statement.sql)
@@ -219,7 +219,7 @@ def job_defaults(config: Config, job_name: str) -> dict[str, str]:
         # Files are committed on checkpoints: this interval bounds how fresh the lake is.
         "execution.checkpointing.interval": config.checkpoint_interval,
         "execution.checkpointing.mode": "EXACTLY_ONCE",
-        "execution.checkpointing.dir": f"file://{config.checkpoint_dir}",
+        "execution.checkpointing.dir": config.checkpoint_uri,
         "execution.checkpointing.externalized-checkpoint-retention": "RETAIN_ON_CANCELLATION",
         "execution.checkpointing.num-retained": "3",
         "parallelism.default": str(config.parallelism),
@@ -302,7 +302,7 @@ def stop_with_savepoint(config: Config, job_id: str) -> str:
         config,
         "POST",
         f"/jobs/{job_id}/stop",
-        {"targetDirectory": f"file://{config.savepoint_dir}", "drain": False},
+        {"targetDirectory": config.savepoint_uri, "drain": False},
     )["request-id"]
     location: list[str] = []
 

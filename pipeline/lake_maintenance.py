@@ -33,6 +33,7 @@ import duckdb
 
 from pipeline import lake_reader, lake_schema
 from pipeline.lake_writer import commit_with_retries
+from stack.config import is_object_store
 
 # The defaults (jobs.py maintain reads them): compact files older than the dashboard's window of
 # recent commits (tests/test_lake_maintenance.py holds it so), keep 6 h of time travel, and leave
@@ -69,6 +70,10 @@ class TableMaintenance:
         )
 
 
+class LakeMaintenanceError(RuntimeError):
+    """Maintenance cannot run on this lake."""
+
+
 def maintain(
     lake_root: str | Path,
     *,
@@ -80,6 +85,13 @@ def maintain(
     log: Callable[[str], None] = print,
 ) -> list[TableMaintenance]:
     """Compact, expire and clean every lake table (or `tables`) that exists; a report each."""
+    if is_object_store(lake_root):
+        raise LakeMaintenanceError(
+            f"lake maintenance does not run on a lake on object storage yet ({lake_root}): "
+            "compaction and orphan cleanup work on local files (rename, os.walk); on S3 expire "
+            "files with the store's lifecycle rules meanwhile (docs/lake.md, "
+            '"The lake on object storage")'
+        )
     now = now or datetime.now(UTC)
     reports = []
     for table in tables or list(lake_schema.lake_tables()):

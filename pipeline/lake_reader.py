@@ -10,11 +10,15 @@ append-only: a snapshot with delete files is refused rather than read wrong.
 for a table with no data yet); `as_of` pins every table to its snapshot current at that time, and
 `snapshots` pins single tables to a snapshot id (time travel: docs/lake.md, "Catalog, snapshots
 and time travel").
+
+A lake on S3 (`s3://bucket/prefix`) reads the same way: pyiceberg and DuckDB (through an s3fs
+file system registered on the connection, `allow_reads`) get the endpoint and credentials from
+the AWS environment variables (stack/object_store.py); the catalog stays a local file.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from functools import cache
@@ -23,7 +27,8 @@ from pathlib import Path
 import duckdb
 
 from pipeline import lake_schema
-from stack.config import lake_catalog_path
+from stack.config import is_object_store, lake_catalog_path
+from stack.object_store import S3Settings, s3_settings
 
 
 class LakeReadError(RuntimeError):
@@ -69,12 +74,20 @@ class TableScan:
 
 
 def catalog(lake_root: str | Path):
-    """The lake's Iceberg catalog: the SQLite file at the lake root, named as the Flink tables
-    name it."""
+    """The lake's Iceberg catalog: its SQLite file (at the lake root, or the local file of a lake
+    on S3), named as the Flink tables name it."""
     from pyiceberg.catalog.sql import SqlCatalog
 
     path = lake_catalog_path(lake_root)
     name = lake_schema.LAKE_CATALOG_OPTIONS["catalog-name"]
+    if is_object_store(lake_root):
+        warehouse = str(lake_root).rstrip("/")
+        return SqlCatalog(
+            name,
+            uri=f"sqlite:///{path}",
+            warehouse=warehouse,
+            **s3_settings().pyiceberg_properties(),
+        )
     return SqlCatalog(name, uri=f"sqlite:///{path}", warehouse=f"file://{path.parent}")
 
 
@@ -265,12 +278,31 @@ def create_views(
     schema: str | None = None,
 ) -> None:
     """One view per scan, named as its table, in `schema` if given."""
+    allow_reads(connection, table_scans.values())
     prefix = ""
     if schema:
         connection.execute(f'create schema if not exists "{schema}"')
         prefix = f'"{schema}".'
     for table, table_scan in table_scans.items():
         connection.execute(f'create or replace view {prefix}"{table}" as {table_scan.select_sql()}')
+
+
+def allow_reads(connection: duckdb.DuckDBPyConnection, table_scans: Iterable[TableScan]) -> None:
+    """Let `connection` read the scans' files: those on S3 through s3fs, registered once per
+    connection (DuckDB 2.0 has no httpfs; each file costs a few requests: docs/lake.md)."""
+    if not any(is_object_store(path) for scan in table_scans for path in scan.files):
+        return
+    if S3_FILESYSTEM not in connection.list_filesystems():
+        connection.register_filesystem(_s3_filesystem(s3_settings()))
+
+
+# The name DuckDB lists an fsspec file system by: its class's.
+S3_FILESYSTEM = "S3FileSystem"
+
+
+@cache
+def _s3_filesystem(settings: S3Settings):
+    return settings.filesystem()
 
 
 # --- helpers -------------------------------------------------------------------------------------
@@ -345,19 +377,23 @@ def load_identifier(lake_root: str | Path, identifier: str):
         return None
     from pyiceberg.exceptions import NoSuchTableError
 
+    remote = is_object_store(lake_root)
     try:
-        return _catalog_for(str(lake_root)).load_table(identifier)
+        return _catalog_for(str(lake_root), s3_settings() if remote else None).load_table(
+            identifier
+        )
     except NoSuchTableError:
         return None
 
 
 @cache
-def _catalog_for(lake_root: str):
+def _catalog_for(lake_root: str, settings: S3Settings | None):
+    """One catalog per lake (and S3 endpoint and keys, should the environment change)."""
     return catalog(lake_root)
 
 
 def local_path(file_path: str) -> str:
-    """Iceberg writes `file:/abs/path`; DuckDB reads the plain path."""
+    """Iceberg writes `file:/abs/path`; DuckDB reads the plain path (s3:// paths as they are)."""
     return file_path.removeprefix("file://").removeprefix("file:")
 
 

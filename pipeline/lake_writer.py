@@ -3,11 +3,14 @@ benchmarks and backfills. The stream's own writes are the Flink jobs'; this writ
 table the same way (the DDL's columns and field ids, one Parquet file per `dt` partition).
 
 DuckDB writes the Parquet files (with the Iceberg field ids) and pyiceberg commits them: its own
-writer needs pyarrow >= 17, which apache-flink's pins rule out.
+writer needs pyarrow >= 17, which apache-flink's pins rule out. On a lake on S3 the files are
+written to a local scratch folder first and uploaded (s3fs) before the commit: S3 has no rename.
 """
 
 from __future__ import annotations
 
+import shutil
+import tempfile
 import time
 import uuid
 from pathlib import Path
@@ -15,7 +18,8 @@ from pathlib import Path
 import duckdb
 
 from pipeline import lake_reader, lake_schema
-from stack.config import lake_catalog_path
+from stack.config import is_object_store, lake_catalog_path
+from stack.object_store import s3_settings
 
 COMMIT_ATTEMPTS = 10
 
@@ -79,9 +83,47 @@ def append(
 
     layout = _layout(table, sql_dir)
     iceberg_table = create_table(lake_root, table, sql_dir)
-    data_dir = Path(lake_reader.local_path(iceberg_table.location())) / "data"
-    scratch = data_dir / f".append-{uuid.uuid4()}"
-    data_dir.mkdir(parents=True, exist_ok=True)
+    location = lake_reader.local_path(iceberg_table.location())
+    if is_object_store(location):
+        scratch_root = Path(tempfile.mkdtemp(prefix="lake-append-"))
+        try:
+            written = _write(connection, query, layout, iceberg_table, scratch_root / "files")
+            files = _upload(scratch_root / "files", written, f"{location}/data")
+        finally:
+            shutil.rmtree(scratch_root)
+    else:
+        data_dir = Path(location) / "data"
+        data_dir.mkdir(parents=True, exist_ok=True)
+        scratch = data_dir / f".append-{uuid.uuid4()}"
+        written = _write(connection, query, layout, iceberg_table, scratch)
+        files = _move(scratch, written, data_dir)
+    if not files and not replace:
+        return []
+
+    def commit(fresh) -> None:
+        removed = [task.file for task in fresh.scan().plan_files()] if replace else []
+        with fresh.transaction() as transaction:
+            update = transaction.update_snapshot()
+            with update.overwrite() if replace else update.fast_append() as snapshot:
+                for data_file in removed:
+                    snapshot.delete_data_file(data_file)
+                for path in files:
+                    snapshot.append_data_file(
+                        parquet_file_to_data_file(fresh.io, fresh.metadata, path)
+                    )
+
+    commit_with_retries(lake_root, layout.identifier, commit)
+    return files
+
+
+def _write(
+    connection: duckdb.DuckDBPyConnection,
+    query: str,
+    layout: lake_schema.LakeTable,
+    iceberg_table,
+    scratch: Path,
+) -> list[Path]:
+    """The rows of `query` as Parquet files under `scratch`, one folder per partition."""
     columns = ", ".join(
         f'cast("{column.name}" as {column.duckdb_type}) as "{column.name}"'
         for column in layout.columns
@@ -98,33 +140,31 @@ def append(
          field_ids {{{field_ids}}}, filename_pattern 'data-{{uuid}}')
         """
     )
-    written = sorted(scratch.glob("**/*.parquet"))
-    if not written and not replace:
-        if scratch.exists():
-            scratch.rmdir()
-        return []
+    return sorted(scratch.glob("**/*.parquet"))
+
+
+def _move(scratch: Path, written: list[Path], data_dir: Path) -> list[str]:
+    """Each file moved out of the scratch folder into the table's data folder."""
     files = []
     for produced in written:  # dt=2024-03-01/data-<uuid>.parquet, as Iceberg lays data out
         target = data_dir / produced.relative_to(scratch)
         target.parent.mkdir(parents=True, exist_ok=True)
         produced.rename(target)
         files.append(str(target))
-    for folder in sorted(scratch.glob("**/"), reverse=True):
-        folder.rmdir()
+    if scratch.exists():
+        for folder in sorted(scratch.glob("**/"), reverse=True):
+            folder.rmdir()
+    return files
 
-    def commit(fresh) -> None:
-        removed = [task.file for task in fresh.scan().plan_files()] if replace else []
-        with fresh.transaction() as transaction:
-            update = transaction.update_snapshot()
-            with update.overwrite() if replace else update.fast_append() as snapshot:
-                for data_file in removed:
-                    snapshot.delete_data_file(data_file)
-                for path in files:
-                    snapshot.append_data_file(
-                        parquet_file_to_data_file(fresh.io, fresh.metadata, path)
-                    )
 
-    commit_with_retries(lake_root, layout.identifier, commit)
+def _upload(scratch: Path, written: list[Path], data_uri: str) -> list[str]:
+    """Each file uploaded to the table's data prefix on S3, laid out as under `scratch`."""
+    filesystem = s3_settings().filesystem()
+    files = []
+    for produced in written:
+        target = f"{data_uri}/{produced.relative_to(scratch).as_posix()}"
+        filesystem.put_file(str(produced), target)
+        files.append(target)
     return files
 
 

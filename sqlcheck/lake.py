@@ -28,14 +28,18 @@ from sqlcheck.project import SqlError
 RULE = "FL006"
 LAKE_CONNECTOR = "iceberg"
 # Every lake table names the one catalog with these options, as written (placeholders unrendered):
-# a JDBC catalog in one SQLite file at the lake root (stack.config.lake_catalog_path), schema
-# version V1 (the one pyiceberg's SqlCatalog reads).
+# a JDBC catalog in one SQLite file (stack.config.Config.lake_catalog_file), schema version V1
+# (the one pyiceberg's SqlCatalog reads), and the FileIO of lake_root's scheme
+# (stack.config.LAKE_FILE_IO). Path-style S3 requests (bucket in the path, not the host name)
+# reach any S3-compatible endpoint; a local lake's FileIO ignores the option.
 LAKE_CATALOG_OPTIONS = {
     "catalog-name": "lake",
     "catalog-impl": "org.apache.iceberg.jdbc.JdbcCatalog",
     "uri": "${lake_catalog_uri}",
     "jdbc.schema-version": "V1",
     "warehouse": "${lake_root}",
+    "io-impl": "${lake_file_io}",
+    "s3.path-style-access": "true",
 }
 # Where a table lives in the catalog: namespace (the layer) and name.
 IDENTIFIER_OPTIONS = ("catalog-database", "catalog-table")

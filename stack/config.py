@@ -33,20 +33,54 @@ DBT_VARS = (
 )
 
 
-# The lake's Iceberg catalog (docs/lake.md, "Catalog"): one SQLite file at the lake root that the
-# Flink jobs commit to (Iceberg's JdbcCatalog) and the readers open (pyiceberg's SqlCatalog).
+# The lake's Iceberg catalog (docs/lake.md, "Catalog"): one SQLite file that the Flink jobs commit
+# to (Iceberg's JdbcCatalog) and the readers open (pyiceberg's SqlCatalog). A lake on local disk
+# keeps it at its root; a lake on object storage in the local file its setting lake_catalog names
+# (SQLite cannot live on S3: docs/lake.md, "The lake on object storage").
 LAKE_CATALOG_FILE = "catalog.db"
 # Two jobs commit to the one file: a writer finding it locked waits this long, not fails.
 LAKE_CATALOG_BUSY_TIMEOUT_MS = 30_000
+# The object stores lake_root and state_storage may name, by URI scheme.
+OBJECT_STORE_SCHEMES = ("s3",)
+# The FileIO the lake's tables are written and read with, by lake_root's scheme ("" = a local
+# path): on local disk JdbcCatalog's own default, Hadoop's; on S3 Iceberg's S3 client (jar
+# iceberg-aws-bundle), configured from the AWS environment variables (stack/object_store.py).
+LAKE_FILE_IO = {
+    "": "org.apache.iceberg.hadoop.HadoopFileIO",
+    "s3": "org.apache.iceberg.aws.s3.S3FileIO",
+}
+
+
+def uri_scheme(location: str | Path) -> str:
+    """The scheme of `location` ("s3" of s3://bucket/prefix); "" for a local path."""
+    scheme, separator, _ = str(location).partition("://")
+    return scheme.lower() if separator else ""
+
+
+def is_object_store(location: str | Path) -> bool:
+    return uri_scheme(location) in OBJECT_STORE_SCHEMES
 
 
 def lake_catalog_path(lake_root: str | Path) -> Path:
-    return Path(str(lake_root).rstrip("/")) / LAKE_CATALOG_FILE
+    """The catalog file of the lake at `lake_root`: `<lake_root>/catalog.db` on local disk; for a
+    lake on object storage, the file the settings of this process name (`lake_catalog`), which
+    must be the settings of that lake."""
+    root = str(lake_root).rstrip("/")
+    if not is_object_store(root):
+        return Path(root) / LAKE_CATALOG_FILE
+    config = load_config()
+    if config.lake_root.rstrip("/") != root:
+        raise ConfigError(
+            f"the lake {root} is on object storage, so its catalog is the local file its "
+            f"lake_catalog setting names; this process's settings are for the lake "
+            f"{config.lake_root}: set CLICKSTREAM_LAKE_ROOT={root} and CLICKSTREAM_LAKE_CATALOG"
+        )
+    return config.lake_catalog_file
 
 
-def lake_catalog_jdbc_uri(lake_root: str | Path) -> str:
+def lake_catalog_jdbc_uri(catalog_file: Path) -> str:
     """The catalog as the Flink tables name it (`'uri' = '${lake_catalog_uri}'`)."""
-    return f"jdbc:sqlite:{lake_catalog_path(lake_root)}?busy_timeout={LAKE_CATALOG_BUSY_TIMEOUT_MS}"
+    return f"jdbc:sqlite:{catalog_file}?busy_timeout={LAKE_CATALOG_BUSY_TIMEOUT_MS}"
 
 
 class ConfigError(ValueError):
@@ -89,7 +123,14 @@ class Config:
     kafka_topic: str = "clickstream.events"
     kafka_partitions: int = 3
     flink_rest_url: str = ""
+    # A local folder, or s3://bucket/prefix (docs/lake.md, "The lake on object storage").
     lake_root: str = str(REPO_ROOT / "lake")
+    # The catalog file (SQLite, on a local disk) of a lake on object storage: required then, and
+    # empty for a local lake, whose catalog is <lake_root>/catalog.db.
+    lake_catalog: str = ""
+    # Where checkpoints and savepoints go: empty = <state_dir>/flink on local disk (one machine),
+    # or s3://bucket/prefix, storage every TaskManager reaches (docs/scale-out.md).
+    state_storage: str = ""
     # Pipeline semantics, rendered into flink_sql/ as ${name} placeholders; those in DBT_VARS are
     # also the dbt project's vars of the same name.
     # The watermark trails the newest event_at by this much; which events are late is stated
@@ -186,7 +227,8 @@ class Config:
             "kafka_group_id": f"{self.deployment}-{job}",
             "kafka_bounded_mode": self.kafka_bounded_mode,
             "lake_root": self.lake_root.rstrip("/"),
-            "lake_catalog_uri": lake_catalog_jdbc_uri(self.lake_root),
+            "lake_catalog_uri": lake_catalog_jdbc_uri(self.lake_catalog_file),
+            "lake_file_io": self.lake_file_io,
             "watermark_delay_seconds": str(self.watermark_delay_seconds),
             "max_future_minutes": str(self.max_future_minutes),
             "dedup_state_ttl": self.dedup_state_ttl,
@@ -227,9 +269,23 @@ class Config:
         return f"http://{self.bind_host}:{self.dashboard_port}"
 
     @property
+    def lake_catalog_file(self) -> Path:
+        """The lake's catalog: <lake_root>/catalog.db, or lake_catalog for a lake on S3."""
+        if self.lake_catalog:
+            return Path(self.lake_catalog).expanduser().resolve()
+        return Path(self.lake_root.rstrip("/")) / LAKE_CATALOG_FILE
+
+    @property
+    def lake_file_io(self) -> str:
+        """The Iceberg FileIO of the lake's tables (`'io-impl' = '${lake_file_io}'`)."""
+        return LAKE_FILE_IO[uri_scheme(self.lake_root)]
+
+    @property
     def warehouse_path(self) -> Path:
         """dbt's DuckDB file: clickstream.duckdb beside the lake, as dbt_project/profiles.yml
-        puts it."""
+        puts it (beside the catalog for a lake on S3: profiles.yml then needs DBT_DUCKDB_PATH)."""
+        if is_object_store(self.lake_root):
+            return self.lake_catalog_file.parent / "clickstream.duckdb"
         return Path(self.lake_root.rstrip("/")).parent / "clickstream.duckdb"
 
     def as_environ(self) -> dict[str, str]:
@@ -240,12 +296,18 @@ class Config:
         }
 
     @property
-    def checkpoint_dir(self) -> Path:
-        return self.state_dir / "flink" / "checkpoints"
+    def state_storage_uri(self) -> str:
+        """Where checkpoints and savepoints go, as Flink names it: state_storage, or
+        file://<state_dir>/flink."""
+        return self.state_storage.rstrip("/") or f"file://{self.state_dir / 'flink'}"
 
     @property
-    def savepoint_dir(self) -> Path:
-        return self.state_dir / "flink" / "savepoints"
+    def checkpoint_uri(self) -> str:
+        return f"{self.state_storage_uri}/checkpoints"
+
+    @property
+    def savepoint_uri(self) -> str:
+        return f"{self.state_storage_uri}/savepoints"
 
 
 # What a private stack (a test session's, a soak's) may take from the user's shell: sizing, and
@@ -430,6 +492,37 @@ def _validate(config: Config) -> None:
         raise ConfigError("kafka_partitions must be at least 1")
     if config.dashboard_refresh_seconds < 1:
         raise ConfigError("dashboard_refresh_seconds must be at least 1")
+    _validate_storage(config)
+
+
+def _validate_storage(config: Config) -> None:
+    """lake_root, lake_catalog and state_storage: local paths or s3://bucket[/prefix]."""
+    for name in ("lake_root", "state_storage"):
+        location = getattr(config, name)
+        scheme = uri_scheme(location)
+        if scheme and scheme not in OBJECT_STORE_SCHEMES:
+            raise ConfigError(
+                f"{name} must be a local path or an s3://bucket/prefix URI, got {location!r}"
+            )
+        if scheme and not location.partition("://")[2].strip("/"):
+            raise ConfigError(f"{name} must name a bucket (s3://bucket/prefix), got {location!r}")
+    if uri_scheme(config.lake_catalog):
+        raise ConfigError(
+            f"lake_catalog must be a local file, got {config.lake_catalog!r}: the Iceberg catalog "
+            "is a SQLite file, which cannot live on object storage"
+        )
+    remote = is_object_store(config.lake_root)
+    if remote and not config.lake_catalog:
+        raise ConfigError(
+            f"lake_root {config.lake_root!r} is on object storage: set lake_catalog to a local "
+            "file for its Iceberg catalog (a SQLite file cannot live on S3), e.g. "
+            "/var/lib/clickstream/catalog.db, kept as long as the lake"
+        )
+    if config.lake_catalog and not remote:
+        raise ConfigError(
+            f"lake_catalog is only for a lake on object storage; the local lake "
+            f"{config.lake_root!r} keeps its catalog at <lake_root>/{LAKE_CATALOG_FILE}"
+        )
 
 
 def _validate_hilc(config: Config) -> None:

@@ -12,7 +12,8 @@ from pathlib import Path
 import pyflink
 import yaml
 
-from stack.config import Config
+from stack.config import Config, is_object_store
+from stack.object_store import s3_settings
 from stack.processes import Service, StackError, wait_until
 
 PYFLINK_HOME = Path(pyflink.__file__).resolve().parent
@@ -30,6 +31,11 @@ def conf_dir(config: Config) -> Path:
 
 def lib_dir(config: Config) -> Path:
     return home(config) / "lib"
+
+
+def plugins_dir(config: Config) -> Path:
+    """Flink's plugin folders (`make jars`): s3-fs-hadoop, for state_storage on S3."""
+    return config.jars_dir / "flink-plugins"
 
 
 def services(config: Config) -> list[Service]:
@@ -129,8 +135,8 @@ def cluster_settings(config: Config) -> dict[str, object]:
         # Exactly-once file sinks commit on checkpoints; keep the latest ones for restarts.
         "execution.checkpointing.interval": config.checkpoint_interval,
         "execution.checkpointing.mode": "EXACTLY_ONCE",
-        "execution.checkpointing.dir": f"file://{config.checkpoint_dir}",
-        "execution.checkpointing.savepoint-dir": f"file://{config.savepoint_dir}",
+        "execution.checkpointing.dir": config.checkpoint_uri,
+        "execution.checkpointing.savepoint-dir": config.savepoint_uri,
         "execution.checkpointing.externalized-checkpoint-retention": "RETAIN_ON_CANCELLATION",
         "execution.checkpointing.num-retained": 3,
         **state_settings(config),
@@ -142,6 +148,8 @@ def cluster_settings(config: Config) -> dict[str, object]:
         # parallelism 3 took longer, the job failed over and `deploy` rolled the rescale back.
         "pekko.ask.timeout": "30 s",
         "io.tmp.dirs": str(home(config) / "tmp"),
+        # Checkpoints and savepoints on S3: the s3 plugin's endpoint (keys: the environment).
+        **(s3_settings().flink_settings() if is_object_store(config.state_storage) else {}),
     }
     return {**_flatten(shipped), **ours}
 
@@ -180,6 +188,14 @@ def flink_env(config: Config) -> dict[str, str]:
         FLINK_LOG_DIR=str(home(config) / "log"),
         FLINK_PID_DIR=str(config.state_dir / "pids"),
     )
+    if is_object_store(config.state_storage):
+        plugin = plugins_dir(config) / "s3-fs-hadoop"
+        if not any(plugin.glob("*.jar")):
+            raise StackError(
+                f"state_storage {config.state_storage} needs Flink's s3 plugin in {plugin}: "
+                "run `make jars`"
+            )
+        env["FLINK_PLUGINS_DIR"] = str(plugins_dir(config))
     return env
 
 

@@ -93,12 +93,15 @@ def k8s_name(*parts: str) -> str:
 
 def pod_config(config: Config) -> Config:
     """The config the jobs run with in the cluster: Strimzi's bootstrap service unless a broker
-    is configured, state on the shared volume, and the lake there too unless it is a URI."""
+    is configured, state on the shared volume, and the lake there too unless it is a URI (its
+    catalog file is then on the state volume)."""
+    remote = "://" in config.lake_root
     return dataclasses.replace(
         config,
         kafka_bootstrap_servers=config.kafka_bootstrap_servers
         or f"{kafka_cluster_name(config)}-kafka-bootstrap:9092",
-        lake_root=config.lake_root if "://" in config.lake_root else LAKE_MOUNT,
+        lake_root=config.lake_root if remote else LAKE_MOUNT,
+        lake_catalog=str(STATE_MOUNT / "lake-catalog" / "catalog.db") if remote else "",
         state_dir=STATE_MOUNT,
     )
 
@@ -125,7 +128,7 @@ def flink_configuration(config: Config, job_name: str) -> dict[str, str]:
         **{k: v for k, v in flink.state_settings(config).items() if k not in LOCAL_ONLY_SETTINGS},
         **job_defaults(config, job_name),
         # The operator's savepoint upgrades and `jobs.py stop`'s savepoints go here.
-        "execution.checkpointing.savepoint-dir": f"file://{config.savepoint_dir}",
+        "execution.checkpointing.savepoint-dir": config.savepoint_uri,
     }
     return {key: _flink_value(value) for key, value in sorted(settings.items())}
 

@@ -319,7 +319,8 @@ def test_kafka_is_three_kraft_nodes_with_replication_three(documents):
 
 
 def test_an_s3_lake_needs_no_lake_volume():
-    documents = manifests.render(load_config(lake_root="s3://shop-lake/clickstream"))
+    config = load_config(lake_root="s3://shop-lake/clickstream", lake_catalog="/tmp/catalog.db")
+    documents = manifests.render(config)
     claims = [d["metadata"]["name"] for d in of_kind(documents, "PersistentVolumeClaim")]
     assert claims == ["clickstream-flink-state"]
     scripts = of_kind(documents, "ConfigMap")[0]["data"]

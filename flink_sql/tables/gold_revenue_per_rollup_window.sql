@@ -13,6 +13,8 @@ create table gold_revenue_per_rollup_window (
     'uri' = '${lake_catalog_uri}',
     'jdbc.schema-version' = 'V1',
     'warehouse' = '${lake_root}',
+    'io-impl' = '${lake_file_io}',
+    's3.path-style-access' = 'true',
     'catalog-database' = 'gold',
     'catalog-table' = 'revenue_per_rollup_window'
 );

@@ -16,6 +16,8 @@ create table gold_session_metrics_per_window (
     'uri' = '${lake_catalog_uri}',
     'jdbc.schema-version' = 'V1',
     'warehouse' = '${lake_root}',
+    'io-impl' = '${lake_file_io}',
+    's3.path-style-access' = 'true',
     'catalog-database' = 'gold',
     'catalog-table' = 'session_metrics_per_window'
 );

@@ -16,6 +16,8 @@ create table late_events (
     'uri' = '${lake_catalog_uri}',
     'jdbc.schema-version' = 'V1',
     'warehouse' = '${lake_root}',
+    'io-impl' = '${lake_file_io}',
+    's3.path-style-access' = 'true',
     'catalog-database' = 'late',
     'catalog-table' = 'events'
 );

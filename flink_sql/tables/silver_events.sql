@@ -32,6 +32,8 @@ create table silver_events (
     'uri' = '${lake_catalog_uri}',
     'jdbc.schema-version' = 'V1',
     'warehouse' = '${lake_root}',
+    'io-impl' = '${lake_file_io}',
+    's3.path-style-access' = 'true',
     'catalog-database' = 'silver',
     'catalog-table' = 'events'
 );

@@ -13,6 +13,8 @@ CREATE TABLE quarantine_events (
   'uri' = '${lake_catalog_uri}',
   'jdbc.schema-version' = 'V1',
   'warehouse' = '${lake_root}',
+  'io-impl' = '${lake_file_io}',
+  's3.path-style-access' = 'true',
   'catalog-database' = 'quarantine',
   'catalog-table' = 'events'
 );

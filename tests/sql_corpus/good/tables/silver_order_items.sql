@@ -15,6 +15,8 @@ CREATE TABLE silver_order_items (
   'uri' = '${lake_catalog_uri}',
   'jdbc.schema-version' = 'V1',
   'warehouse' = '${lake_root}',
+  'io-impl' = '${lake_file_io}',
+  's3.path-style-access' = 'true',
   'catalog-database' = 'silver',
   'catalog-table' = 'order_items'
 );

@@ -11,6 +11,8 @@ CREATE TABLE gold_events_per_minute (
   'uri' = '${lake_catalog_uri}',
   'jdbc.schema-version' = 'V1',
   'warehouse' = '${lake_root}',
+  'io-impl' = '${lake_file_io}',
+  's3.path-style-access' = 'true',
   'catalog-database' = 'gold',
   'catalog-table' = 'events_per_minute'
 );

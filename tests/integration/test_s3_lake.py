@@ -1,0 +1,294 @@
+"""The lake on S3-compatible object storage: a moto server of this module's own (a free loopback
+port, stopped at the end) is the S3 endpoint; the lake is `s3://<bucket>/lake` with its catalog
+in a local file, and Flink's checkpoints and savepoints are on the same store (state_storage).
+The endpoint and keys reach every part only through the AWS environment variables: the Flink
+processes inherit them from this process, the readers take them from stack/object_store.py.
+
+- Python writes and reads a table (lake_writer's upload, lake_reader through s3fs), and
+  maintenance refuses with its reason.
+- The TaskManager killed (-9) mid-stream, as test_faults.py does on a local lake: both jobs
+  restart from their latest checkpoint (on S3) and every layer equals the ground truth exactly;
+  the data files are objects in the bucket, and nothing of the lake is on local disk.
+
+`pytest tests/integration/test_s3_lake.py` runs it; -s shows the recovery times."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+import uuid
+from collections.abc import Iterator
+from dataclasses import dataclass, replace
+from pathlib import Path
+
+import boto3
+import duckdb
+import pytest
+from fault_support import (
+    CATCH_UP_S,
+    RECORDS,
+    BackgroundProducer,
+    assert_lake_matches,
+    cancel_active,
+    failures,
+    generator_config,
+    lake_counts,
+    report,
+    restarts,
+    submit_all,
+    tasks_running,
+    wait_for_gold,
+    wait_for_lake,
+)
+
+import stack
+from generator.simulate import simulate
+from pipeline import lake, lake_maintenance, lake_reader, lake_writer
+from stack import flink, kafka
+from stack.config import Config, load_config, private_stack_environ
+from stack.processes import free_ports, wait_until
+
+pytestmark = pytest.mark.integration
+
+BUCKET = "lake"
+# moto's defaults; any non-empty keys work.
+AWS_KEYS = {
+    "AWS_ACCESS_KEY_ID": "testing",
+    "AWS_SECRET_ACCESS_KEY": "testing",
+    "AWS_REGION": "us-east-1",
+}
+
+
+@dataclass(frozen=True)
+class S3Server:
+    endpoint: str
+    environ: dict[str, str]  # the AWS variables every part reads
+
+    def client(self):
+        return boto3.client("s3", endpoint_url=self.endpoint, region_name="us-east-1")
+
+    def keys(self, prefix: str) -> list[str]:
+        pages = (
+            self.client().get_paginator("list_objects_v2").paginate(Bucket=BUCKET, Prefix=prefix)
+        )
+        return [item["Key"] for page in pages for item in page.get("Contents", [])]
+
+
+@pytest.fixture(scope="module")
+def s3_server(tmp_path_factory) -> Iterator[S3Server]:
+    """moto's S3 server on a free loopback port, with the lake's bucket; stopped at the end."""
+    (port,) = free_ports(1)
+    log = tmp_path_factory.mktemp("moto") / "moto.log"
+    with log.open("wb") as output:
+        process = subprocess.Popen(
+            [str(Path(sys.executable).parent / "moto_server"), "-H", "127.0.0.1", "-p", str(port)],
+            stdout=output,
+            stderr=subprocess.STDOUT,
+            stdin=subprocess.DEVNULL,
+        )
+    try:
+        server = S3Server(
+            f"http://127.0.0.1:{port}",
+            {**AWS_KEYS, "AWS_ENDPOINT_URL_S3": f"http://127.0.0.1:{port}"},
+        )
+        with pytest.MonkeyPatch.context() as patch:
+            for name, value in server.environ.items():
+                patch.setenv(name, value)
+            assert wait_until(lambda: process.poll() is not None or _answers(server), 30, 0.2)
+            assert process.poll() is None, log.read_text()
+            server.client().create_bucket(Bucket=BUCKET)
+            yield server
+    finally:
+        process.terminate()
+        process.wait(timeout=30)
+
+
+def _answers(server: S3Server) -> bool:
+    try:
+        server.client().list_buckets()
+    except Exception:  # not listening yet
+        return False
+    return True
+
+
+@pytest.fixture
+def s3_lake(s3_server: S3Server, tmp_path, monkeypatch) -> str:
+    """A fresh lake under the bucket, its catalog in tmp_path; this process's settings name both
+    (the readers find the catalog of an S3 lake through them)."""
+    root = f"s3://{BUCKET}/{uuid.uuid4().hex[:10]}/lake"
+    monkeypatch.setenv("CLICKSTREAM_LAKE_ROOT", root)
+    monkeypatch.setenv("CLICKSTREAM_LAKE_CATALOG", str(tmp_path / "catalog" / "catalog.db"))
+    return root
+
+
+def append_bronze(lake_root: str, rows: int) -> list[str]:
+    """`rows` bronze records (offsets 0..rows-1), the first seven on 2026-11-30, the rest on
+    the day after, appended by lake_writer as one snapshot."""
+    with duckdb.connect() as connection:
+        connection.execute(
+            "create table rows as select 'p' || i as raw_payload, 'k' || i as kafka_key, "
+            "'t' as kafka_topic, i % 3 as kafka_partition, i as kafka_offset, "
+            "timestamp '2026-11-30 10:00:00' as kafka_timestamp, "
+            "timestamp '2026-11-30 10:00:01' as ingested_at, "
+            f"case when i < 7 then '2026-11-30' else '2026-12-01' end as dt from range({rows}) t(i)"
+        )
+        return lake_writer.append(lake_root, "bronze_events", connection, "select * from rows")
+
+
+def test_s3_python_writes_and_reads_a_table(s3_server: S3Server, s3_lake: str):
+    files = append_bronze(s3_lake, 10)
+    assert len(files) == 2 and all(path.startswith(f"{s3_lake}/") for path in files)
+    prefix = s3_lake.removeprefix(f"s3://{BUCKET}/")
+    parquet = [key for key in s3_server.keys(prefix) if key.endswith(".parquet")]
+    assert sorted(f"s3://{BUCKET}/{key}" for key in parquet) == sorted(files)
+
+    assert lake.row_counts(s3_lake)["bronze_events"] == 10
+    assert lake.connect(s3_lake).execute(
+        "select dt, count(*), sum(kafka_offset) from bronze_events group by dt order by dt"
+    ).fetchall() == [("2026-11-30", 7, 21), ("2026-12-01", 3, 24)]
+    scan = lake_reader.scan(s3_lake, "bronze_events")
+    assert sorted(scan.files) == sorted(files)
+    with pytest.raises(lake_maintenance.LakeMaintenanceError, match="object storage"):
+        lake_maintenance.maintain(s3_lake, log=lambda _message: None)
+
+
+def test_s3_dbt_reads_the_lake_through_its_plugin(s3_lake: str, tmp_path):
+    append_bronze(s3_lake, 5)
+    project = Path(__file__).resolve().parents[2] / "dbt_project"
+    result = subprocess.run(
+        [
+            str(Path(sys.executable).with_name("dbt")),
+            "show",
+            "--inline",
+            "select count(*) as bronze_rows from {{ source('lake', 'bronze_events') }}",
+            "--output",
+            "json",
+        ],
+        cwd=project,
+        env={
+            **os.environ,  # the AWS variables and CLICKSTREAM_LAKE_ROOT/_CATALOG of s3_lake
+            "LAKE_ROOT": s3_lake,
+            "DBT_DUCKDB_PATH": str(tmp_path / "clickstream.duckdb"),
+            "DBT_TARGET_PATH": str(tmp_path / "dbt-target"),
+            "DBT_LOG_PATH": str(tmp_path / "dbt-logs"),
+            "DBT_SEND_ANONYMOUS_USAGE_STATS": "false",
+        },
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    output = result.stdout + result.stderr
+    assert result.returncode == 0, output[-4000:]
+    assert '"bronze_rows": 5' in output, output[-4000:]
+
+
+# --- the stream on S3 -----------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def s3_stack(s3_server: S3Server, tmp_path_factory) -> Iterator[Config]:
+    """Kafka and a Flink cluster of this module's own, its checkpoints and savepoints on S3.
+    Its processes inherit the AWS variables s3_server set in this process's environment."""
+    state_dir = tmp_path_factory.mktemp("s3-stack")
+    config = load_config(
+        environ=private_stack_environ(state_dir),
+        state_storage=f"s3://{BUCKET}/flink",
+        lake_root=f"s3://{BUCKET}/stack/lake",
+        lake_catalog=str(state_dir / "lake-catalog" / "catalog.db"),
+    )
+    log = lambda message: print(f"[s3 stack] {message}")  # noqa: E731
+    try:
+        stack.up(config, log=log)
+        yield config
+    finally:
+        stack.down(config, log=log)
+
+
+@pytest.fixture
+def s3_pipeline(s3_stack: Config, tmp_path, monkeypatch) -> Config:
+    """The stack pointed at a fresh topic and a fresh lake on S3, read unbounded."""
+    topic = f"s3-{uuid.uuid4().hex[:10]}"
+    assert kafka.ensure_topic(s3_stack, topic)
+    config = replace(
+        s3_stack,
+        kafka_topic=topic,
+        lake_root=f"s3://{BUCKET}/{topic}/lake",
+        lake_catalog=str(tmp_path / "lake-catalog" / "catalog.db"),
+        deployment=f"test-{topic}",
+        # Fewer, larger files than test_faults.py's 2 s: each file read costs a request or more.
+        checkpoint_interval="5 s",
+        watermark_emit_strategy="on-event",
+    )
+    monkeypatch.setenv("CLICKSTREAM_LAKE_ROOT", config.lake_root)
+    monkeypatch.setenv("CLICKSTREAM_LAKE_CATALOG", config.lake_catalog)
+    return config
+
+
+def test_s3_taskmanager_killed_mid_stream(s3_server: S3Server, s3_pipeline: Config, tmp_path):
+    """kill -9 the TaskManager while both jobs write the lake on S3, start a new one: both jobs
+    restart from their latest checkpoint on S3, and each record lands once."""
+    config = s3_pipeline
+    records = list(simulate(generator_config(seed=7101), RECORDS))
+    ids = submit_all(config)
+    taskmanager = flink.services(config)[1]
+    try:
+        # A third of test_faults.py's rate: 50 s of records, so the fault still hits mid-stream
+        # after the first checkpoint on S3 (silver_gold's first took 7.6 s on the shared box).
+        producer = BackgroundProducer(config, records, tmp_path / "truth.jsonl", rate=100)
+        producer.start()
+        assert wait_until(lambda: lake_counts(config)["silver"] > 0, 120, 0.5)
+        assert producer.is_alive(), "the producer finished before the fault"
+        pid = taskmanager.pid()
+        assert pid is not None
+        killed_at = time.monotonic()
+        os.kill(pid, signal.SIGKILL)
+        assert wait_until(lambda: taskmanager.pid() is None, 30, 0.2)
+        assert flink.start(config)  # a new TaskManager; the JobManager kept running
+
+        assert wait_until(lambda: all(failures(config, i) > 0 for i in ids.values()), 120, 0.5)
+        detected = time.monotonic() - killed_at
+        assert wait_until(lambda: all(tasks_running(config, i) for i in ids.values()), 180, 0.5)
+        running = time.monotonic() - killed_at
+        truth = producer.finish()
+        assert wait_for_lake(config, truth, CATCH_UP_S), lake_counts(config)
+        caught_up = time.monotonic() - killed_at
+        wait_for_gold(config, truth, 60)
+        restarted = restarts(config, ids)
+    finally:
+        cancel_active(config, ids)
+        flink.start(config)
+        flink.wait_healthy(config)
+    started = time.monotonic()
+    assert_lake_matches(config, truth)
+    compared = time.monotonic() - started
+    started = time.monotonic()
+    lake.row_counts(config.lake_root)  # what a reader pays per file on S3 (docs/lake.md)
+    counted = time.monotonic() - started
+    files = sum(len(lake.committed_files(config.lake_root, table)) for table in lake.TABLES)
+    report(
+        f"TaskManager kill -9, lake and checkpoints on S3 ({restarted})",
+        failure_detected_after=detected,
+        jobs_running_again_after=running,
+        lake_caught_up_after=caught_up,
+        exact_comparison_took=compared,
+    )
+    print(f"[s3 reads] row counts of every table: {files} files in {counted:.1f} s")
+
+    # The lake is in the bucket: every committed file an object there, none on local disk.
+    prefix = config.lake_root.removeprefix(f"s3://{BUCKET}/")
+    objects = {f"s3://{BUCKET}/{key}" for key in s3_server.keys(prefix)}
+    committed = lake.committed_files(config.lake_root, "bronze_events")
+    assert committed and set(committed) <= objects
+    assert any(key.endswith(".metadata.json") for key in objects)
+    local = [
+        path
+        for folder in (config.state_dir, Path(config.lake_catalog).parent)
+        for path in folder.rglob("*")
+        if path.suffix in (".parquet", ".avro") or path.name.endswith(".metadata.json")
+    ]
+    assert local == []
+    # The jobs' checkpoints went to S3 too.
+    assert any("/chk-" in key for key in s3_server.keys("flink/checkpoints/"))
