@@ -14,7 +14,12 @@ read when the DAG is parsed), for the interval's UTC dates:
    Flink jobs have them;
 4. **check_data_quality** — per ingestion date, record by record:
    `bronze = silver + quarantine + late + duplicates`; the summary is the task's XCom, and a
-   broken identity fails the task at once (no retries), with the numbers.
+   broken identity fails the task at once (no retries), with the numbers;
+5. **maintain_lake** — whatever the tasks before it did: `jobs.py maintain`'s work
+   (`pipeline/lake_maintenance.py`): each lake table's small files committed over two hours ago
+   compacted, snapshots older than six hours expired, orphan files older than a day deleted; no
+   row changes and the Flink jobs are never blocked. Its XCom: files before and after per table.
+   Skipped, with the reason, for a lake on object storage (not ported yet).
 
 The dates are those of the data interval, widened back by `lookback_minutes` (60), so the first
 runs after midnight finish the previous day. Lake root and settings: `stack.config`
@@ -29,6 +34,7 @@ See docs/airflow.md.
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import sys
 from datetime import UTC, datetime, timedelta
@@ -147,6 +153,20 @@ def check_data_quality() -> list[dict]:
     return [day.as_record() for day in accounting]
 
 
+@task(task_id="maintain_lake", trigger_rule=TriggerRule.ALL_DONE)
+def maintain_lake() -> list[dict]:
+    """Lake maintenance, as `jobs.py maintain` does it with its defaults: compaction of the small
+    files each checkpoint adds, snapshot expiry, orphan cleanup (docs/lake.md, "Maintenance").
+    Runs whatever the checks before it found: the files keep coming either way."""
+    from pipeline import lake_maintenance
+
+    try:
+        reports = lake_maintenance.maintain(_lake_root(), log=print)
+    except lake_maintenance.LakeMaintenanceError as error:
+        raise AirflowSkipException(str(error)) from error
+    return [dataclasses.asdict(report) for report in reports]
+
+
 @dag(
     dag_id=DAG_ID,
     doc_md=__doc__,
@@ -154,7 +174,7 @@ def check_data_quality() -> list[dict]:
     start_date=datetime(2024, 1, 1, tzinfo=UTC),
     catchup=False,
     max_active_runs=1,
-    tags=["clickstream", "dbt"],
+    tags=["clickstream", "dbt", "iceberg"],
     default_args={
         "retries": 3,
         "retry_delay": timedelta(minutes=1),
@@ -196,7 +216,13 @@ def check_data_quality() -> list[dict]:
     },
 )
 def clickstream_marts() -> None:
-    chain(check_pipeline_health(), dbt_source_freshness(), dbt_build(), check_data_quality())
+    chain(
+        check_pipeline_health(),
+        dbt_source_freshness(),
+        dbt_build(),
+        check_data_quality(),
+        maintain_lake(),
+    )
 
 
 clickstream_marts()

@@ -18,7 +18,13 @@ import duckdb
 ROOT = Path(__file__).resolve().parent.parent
 AIRFLOW = Path(sys.executable).with_name("airflow")
 DAG_ID = "clickstream_marts"
-TASK_IDS = ["check_pipeline_health", "dbt_source_freshness", "dbt_build", "check_data_quality"]
+TASK_IDS = [
+    "check_pipeline_health",
+    "dbt_source_freshness",
+    "dbt_build",
+    "check_data_quality",
+    "maintain_lake",
+]
 # Runs over a lake no stack is writing: no health check, stale sources only logged.
 OFFLINE_CONF = {"require_healthy_pipeline": False, "require_fresh_sources": False}
 

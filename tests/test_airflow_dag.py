@@ -43,6 +43,8 @@ from lake_fixture import (
     write_table,
 )
 
+from pipeline import lake_reader, lake_schema
+from pipeline.lake import row_counts
 from pipeline.marts import DateRange, lake_accounting, rebuilt_dates
 from stack.config import load_config
 
@@ -344,6 +346,8 @@ def test_dag_tasks_run_in_order_with_retries(dagbag):
     # A skipped health check must not skip the rest; one build at a time across runs.
     assert by_id["dbt_source_freshness"]["trigger_rule"] == "none_failed"
     assert by_id["dbt_build"]["max_active_tis_per_dag"] == 1
+    # Maintenance runs whatever the quality check found.
+    assert by_id["maintain_lake"]["trigger_rule"] == "all_done"
 
 
 # --- (b) a run rebuilds its date -----------------------------------------------------------------
@@ -359,6 +363,7 @@ def test_run_succeeds_with_the_health_check_skipped(shop):
             "dbt_source_freshness": "success",
             "dbt_build": "success",
             "check_data_quality": "success",
+            "maintain_lake": "success",
         },
     )
     assert run.xcom("dbt_build") == {"start_date": "2024-03-02", "end_date": "2024-03-02"}
@@ -367,6 +372,12 @@ def test_run_succeeds_with_the_health_check_skipped(shop):
     assert f"dbt build --vars {json.dumps(dbt_vars)}" in run.output
     # The lake is two years old: every checked table is stale, logged, not fatal.
     assert {source["status"] for source in run.xcom("dbt_source_freshness")} == {"error"}
+    # Maintenance went over every table the lake has, changing no row count.
+    maintained = {report["table"]: report for report in run.xcom("maintain_lake")}
+    counts = row_counts(run.lake)
+    existing = {t for t in lake_schema.lake_tables() if lake_reader.load(run.lake, t) is not None}
+    assert existing and set(maintained) == existing
+    assert all(report["rows"] == counts[table] for table, report in maintained.items())
 
 
 @pytest.mark.integration
@@ -428,6 +439,7 @@ def test_broken_identity_fails_the_quality_task_only(broken, shop):
             "dbt_source_freshness": "success",
             "dbt_build": "success",
             "check_data_quality": "failed",
+            "maintain_lake": "success",
         },
     )
     _, lake = shop

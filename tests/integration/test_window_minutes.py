@@ -220,6 +220,7 @@ def test_the_dag_reconciles_five_minute_windows_set_in_a_toml_file(
             "dbt_source_freshness": "success",
             "dbt_build": "success",
             "check_data_quality": "success",
+            "maintain_lake": "success",
         },
     )
     assert '"window_minutes": 5' in run.output
