@@ -5,9 +5,12 @@ per-record layer (and gold's closed windows) with the ground truth."""
 
 from __future__ import annotations
 
+import os
+import signal
 import threading
+import time
 from collections import Counter
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -23,6 +26,7 @@ from generator.ground_truth import (
 from generator.model import GeneratorConfig, Record
 from generator.produce import DeliveryStats, KafkaSettings, RunReport, open_producer, send_records
 from pipeline import deploy, lake
+from stack import flink
 from stack.config import Config
 from stack.processes import Service, wait_until
 
@@ -252,3 +256,53 @@ def report(scenario: str, **seconds: float) -> None:
         f"{name.replace('_', ' ')} {value:.1f} s" for name, value in seconds.items()
     )
     print(f"\n[recovery] {scenario}: {figures}")
+
+
+@dataclass(frozen=True)
+class Recovery:
+    truth: list[GroundTruthRecord]
+    restarts: str  # per job: how many, and the exceptions' names
+    seconds: dict[str, float]  # since the kill
+
+
+def kill_taskmanager_mid_stream(
+    config: Config,
+    ids: dict[str, str],
+    victim: Service,
+    records: list[Record],
+    truth: Path,
+    rate: float,
+    replace_it: bool,
+) -> Recovery:
+    """Send `records` at `rate`; once a checkpoint has committed silver rows (and records are
+    still arriving) kill -9 the TaskManager `victim`, and start a new one if `replace_it` (else
+    the jobs restart on the slots left). Waits until every job has failed and runs again, the
+    lake holds the run and gold its closed windows; the caller compares (assert_lake_matches)."""
+    producer = BackgroundProducer(config, records, truth, rate=rate)
+    producer.start()
+    assert wait_until(lambda: lake_counts(config)["silver"] > 0, 120, 0.5)
+    assert producer.is_alive(), "the producer finished before the fault"
+    pid = victim.pid()
+    assert pid is not None
+    killed_at = time.monotonic()
+    os.kill(pid, signal.SIGKILL)
+    if replace_it:
+        assert wait_until(lambda: victim.pid() is None, 30, 0.2)
+        assert flink.start(config)  # a new TaskManager; the JobManager kept running
+    assert wait_until(lambda: all(failures(config, i) > 0 for i in ids.values()), 120, 0.5)
+    detected = time.monotonic() - killed_at
+    assert wait_until(lambda: all_running(config, ids), 180, 0.5)
+    running = time.monotonic() - killed_at
+    run = producer.finish()
+    assert wait_for_lake(config, run, CATCH_UP_S), lake_counts(config)
+    caught_up = time.monotonic() - killed_at
+    wait_for_gold(config, run, 60)
+    return Recovery(
+        run,
+        restarts(config, ids),
+        {
+            "failure_detected_after": detected,
+            "jobs_running_again_after": running,
+            "lake_caught_up_after": caught_up,
+        },
+    )

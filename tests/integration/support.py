@@ -5,13 +5,30 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
+import stack
 from generator.ground_truth import GroundTruthWriter
 from generator.model import Record
 from generator.produce import DeliveryStats, KafkaSettings, open_producer, send_records
 from stack.config import Config
+
+
+@contextmanager
+def own_stack(config: Config, label: str) -> Iterator[Config]:
+    """A stack of a test module's own (its ports, state directory and shape in `config`): up for
+    the `with` block, then down, whatever happened in it."""
+
+    def log(message: str) -> None:
+        print(f"[{label}] {message}")
+
+    try:
+        stack.up(config, log=log)
+        yield config
+    finally:
+        stack.down(config, log=log)
 
 
 def produce(config: Config, records: Iterable[Record], ground_truth: Path) -> None:

@@ -15,8 +15,6 @@ Each scenario prints how long recovery took (`-s` shows it). Names all contain `
 
 from __future__ import annotations
 
-import os
-import signal
 import subprocess
 import sys
 import time
@@ -33,8 +31,8 @@ from fault_support import (
     assert_lake_matches,
     cancel_active,
     completed_checkpoints,
-    failures,
     generator_config,
+    kill_taskmanager_mid_stream,
     lake_counts,
     let_exec_settle,
     load_lines,
@@ -71,40 +69,16 @@ def test_fault_taskmanager_killed_mid_stream(pipeline_config: Config, tmp_path):
     config = unbounded(pipeline_config)
     records = list(simulate(generator_config(seed=7101), RECORDS))
     ids = submit_all(config)
-    taskmanager = flink.services(config)[1]
     try:
-        producer = BackgroundProducer(config, records, tmp_path / "truth.jsonl", rate=300)
-        producer.start()
-        # Mid-stream: a checkpoint has committed files, and records are still arriving.
-        assert wait_until(lambda: lake_counts(config)["silver"] > 0, 120, 0.5)
-        assert producer.is_alive(), "the producer finished before the fault"
-        pid = taskmanager.pid()
-        assert pid is not None
-        killed_at = time.monotonic()
-        os.kill(pid, signal.SIGKILL)
-        assert wait_until(lambda: taskmanager.pid() is None, 30, 0.2)
-        assert flink.start(config)  # a new TaskManager; the JobManager kept running
-
-        assert wait_until(lambda: all(failures(config, i) > 0 for i in ids.values()), 120, 0.5)
-        detected = time.monotonic() - killed_at
-        assert wait_until(lambda: all(tasks_running(config, i) for i in ids.values()), 180, 0.5)
-        running = time.monotonic() - killed_at
-        truth = producer.finish()
-        assert wait_for_lake(config, truth, CATCH_UP_S), lake_counts(config)
-        caught_up = time.monotonic() - killed_at
-        wait_for_gold(config, truth, 60)
-        restarted = restarts(config, ids)
+        recovery = kill_taskmanager_mid_stream(
+            config, ids, flink.taskmanagers(config)[0], records, tmp_path / "truth.jsonl", 300, True
+        )
     finally:
         cancel_active(config, ids)
         flink.start(config)
         flink.wait_healthy(config)
-    report(
-        f"TaskManager kill -9 ({restarted})",
-        failure_detected_after=detected,
-        jobs_running_again_after=running,
-        lake_caught_up_after=caught_up,
-    )
-    assert_lake_matches(config, truth)
+    report(f"TaskManager kill -9 ({recovery.restarts})", **recovery.seconds)
+    assert_lake_matches(config, recovery.truth)
 
 
 def test_fault_kafka_broker_restart_mid_stream(pipeline_config: Config, tmp_path):

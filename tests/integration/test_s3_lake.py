@@ -14,8 +14,6 @@ processes inherit them from this process, the readers take them from stack/objec
 
 from __future__ import annotations
 
-import os
-import signal
 import subprocess
 import sys
 import time
@@ -28,25 +26,18 @@ import boto3
 import duckdb
 import pytest
 from fault_support import (
-    CATCH_UP_S,
     RECORDS,
-    BackgroundProducer,
     assert_lake_matches,
     cancel_active,
-    failures,
     generator_config,
-    lake_counts,
+    kill_taskmanager_mid_stream,
     report,
-    restarts,
     submit_all,
-    tasks_running,
-    wait_for_gold,
-    wait_for_lake,
 )
+from support import own_stack
 
-import stack
 from generator.simulate import simulate
-from pipeline import lake, lake_maintenance, lake_reader, lake_writer
+from pipeline import lake, lake_maintenance, lake_reader, lake_writer, marts
 from stack import flink, kafka
 from stack.config import Config, load_config, private_stack_environ
 from stack.processes import free_ports, wait_until
@@ -168,14 +159,14 @@ def test_s3_dbt_reads_the_lake_through_its_plugin(s3_lake: str, tmp_path):
             "json",
         ],
         cwd=project,
-        env={
-            **os.environ,  # the AWS variables and CLICKSTREAM_LAKE_ROOT/_CATALOG of s3_lake
-            "LAKE_ROOT": s3_lake,
-            "DBT_DUCKDB_PATH": str(tmp_path / "clickstream.duckdb"),
-            "DBT_TARGET_PATH": str(tmp_path / "dbt-target"),
-            "DBT_LOG_PATH": str(tmp_path / "dbt-logs"),
-            "DBT_SEND_ANONYMOUS_USAGE_STATS": "false",
-        },
+        # With this process's environment: the AWS variables and CLICKSTREAM_LAKE_ROOT/_CATALOG
+        # of s3_lake.
+        env=marts.dbt_env(
+            s3_lake,
+            DBT_DUCKDB_PATH=str(tmp_path / "clickstream.duckdb"),
+            DBT_TARGET_PATH=str(tmp_path / "dbt-target"),
+            DBT_LOG_PATH=str(tmp_path / "dbt-logs"),
+        ),
         capture_output=True,
         text=True,
         timeout=300,
@@ -199,12 +190,8 @@ def s3_stack(s3_server: S3Server, tmp_path_factory) -> Iterator[Config]:
         lake_root=f"s3://{BUCKET}/stack/lake",
         lake_catalog=str(state_dir / "lake-catalog" / "catalog.db"),
     )
-    log = lambda message: print(f"[s3 stack] {message}")  # noqa: E731
-    try:
-        stack.up(config, log=log)
+    with own_stack(config, "s3 stack"):
         yield config
-    finally:
-        stack.down(config, log=log)
 
 
 @pytest.fixture
@@ -233,34 +220,17 @@ def test_s3_taskmanager_killed_mid_stream(s3_server: S3Server, s3_pipeline: Conf
     config = s3_pipeline
     records = list(simulate(generator_config(seed=7101), RECORDS))
     ids = submit_all(config)
-    taskmanager = flink.services(config)[1]
     try:
         # A third of test_faults.py's rate: 50 s of records, so the fault still hits mid-stream
         # after the first checkpoint on S3 (silver_gold's first took 7.6 s on the shared box).
-        producer = BackgroundProducer(config, records, tmp_path / "truth.jsonl", rate=100)
-        producer.start()
-        assert wait_until(lambda: lake_counts(config)["silver"] > 0, 120, 0.5)
-        assert producer.is_alive(), "the producer finished before the fault"
-        pid = taskmanager.pid()
-        assert pid is not None
-        killed_at = time.monotonic()
-        os.kill(pid, signal.SIGKILL)
-        assert wait_until(lambda: taskmanager.pid() is None, 30, 0.2)
-        assert flink.start(config)  # a new TaskManager; the JobManager kept running
-
-        assert wait_until(lambda: all(failures(config, i) > 0 for i in ids.values()), 120, 0.5)
-        detected = time.monotonic() - killed_at
-        assert wait_until(lambda: all(tasks_running(config, i) for i in ids.values()), 180, 0.5)
-        running = time.monotonic() - killed_at
-        truth = producer.finish()
-        assert wait_for_lake(config, truth, CATCH_UP_S), lake_counts(config)
-        caught_up = time.monotonic() - killed_at
-        wait_for_gold(config, truth, 60)
-        restarted = restarts(config, ids)
+        recovery = kill_taskmanager_mid_stream(
+            config, ids, flink.taskmanagers(config)[0], records, tmp_path / "truth.jsonl", 100, True
+        )
     finally:
         cancel_active(config, ids)
         flink.start(config)
         flink.wait_healthy(config)
+    truth = recovery.truth
     started = time.monotonic()
     assert_lake_matches(config, truth)
     compared = time.monotonic() - started
@@ -269,10 +239,8 @@ def test_s3_taskmanager_killed_mid_stream(s3_server: S3Server, s3_pipeline: Conf
     counted = time.monotonic() - started
     files = sum(len(lake.committed_files(config.lake_root, table)) for table in lake.TABLES)
     report(
-        f"TaskManager kill -9, lake and checkpoints on S3 ({restarted})",
-        failure_detected_after=detected,
-        jobs_running_again_after=running,
-        lake_caught_up_after=caught_up,
+        f"TaskManager kill -9, lake and checkpoints on S3 ({recovery.restarts})",
+        **recovery.seconds,
         exact_comparison_took=compared,
     )
     print(f"[s3 reads] row counts of every table: {files} files in {counted:.1f} s")

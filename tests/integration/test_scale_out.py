@@ -32,8 +32,8 @@ from fault_support import (
     all_running,
     assert_lake_matches,
     cancel_active,
-    failures,
     generator_config,
+    kill_taskmanager_mid_stream,
     lake_counts,
     report,
     restarts,
@@ -41,8 +41,8 @@ from fault_support import (
     wait_for_gold,
     wait_for_lake,
 )
+from support import own_stack
 
-import stack
 from generator.ground_truth import load_ground_truth
 from generator.simulate import simulate
 from pipeline import deploy, upgrade
@@ -65,12 +65,8 @@ def scaled_stack(tmp_path_factory) -> Iterator[Config]:
         kafka_partitions=PARTITIONS,
         parallelism=PARALLELISM,
     )
-    log = lambda message: print(f"[scale-out stack] {message}")  # noqa: E731
-    try:
-        stack.up(config, log=log)
+    with own_stack(config, "scale-out stack"):
         yield config
-    finally:
-        stack.down(config, log=log)
 
 
 @pytest.fixture
@@ -227,31 +223,12 @@ def test_scale_fault_taskmanager_killed(scaled_pipeline: Config, tmp_path):
     try:
         for job_id in ids.values():
             assert victim.name in taskmanagers_of(config, job_id)
-        producer = BackgroundProducer(config, records(7707), tmp_path / "truth.jsonl", rate=200)
-        producer.start()
-        assert wait_until(lambda: lake_counts(config)["silver"] > 0, 120, 0.5)
-        assert producer.is_alive(), "the producer finished before the fault"
-        pid = victim.pid()
-        assert pid is not None
-        killed_at = time.monotonic()
-        os.kill(pid, signal.SIGKILL)
-        assert wait_until(lambda: all(failures(config, i) > 0 for i in ids.values()), 120, 0.5)
-        detected = time.monotonic() - killed_at
-        assert wait_until(lambda: all_running(config, ids), 180, 0.5)
-        running = time.monotonic() - killed_at
-        truth = producer.finish()
-        assert wait_for_lake(config, truth, CATCH_UP_S), lake_counts(config)
-        caught_up = time.monotonic() - killed_at
-        wait_for_gold(config, truth, 60)
-        restarted = restarts(config, ids)
+        recovery = kill_taskmanager_mid_stream(
+            config, ids, victim, records(7707), tmp_path / "truth.jsonl", 200, False
+        )
     finally:
         cancel_active(config, ids)
         flink.start(config)
         flink.wait_healthy(config)
-    report(
-        f"one of two TaskManagers kill -9 ({restarted})",
-        failure_detected_after=detected,
-        jobs_running_again_after=running,
-        lake_caught_up_after=caught_up,
-    )
-    assert_lake_matches(config, truth)
+    report(f"one of two TaskManagers kill -9 ({recovery.restarts})", **recovery.seconds)
+    assert_lake_matches(config, recovery.truth)
