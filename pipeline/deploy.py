@@ -15,7 +15,8 @@ from urllib.parse import urlparse
 from pipeline import lake_writer
 from sqlcheck.project import Job, load_project
 from stack import flink
-from stack.config import MAX_PARALLELISM, Config
+from stack.config import MAX_PARALLELISM, Config, is_object_store
+from stack.object_store import s3_settings
 from stack.processes import StackError, wait_until
 
 ACTIVE_STATES = {
@@ -134,6 +135,14 @@ def client_environment(config: Config, settings: dict[str, str], batch: bool = F
     mode = EnvironmentSettings.new_instance()
     mode = mode.in_batch_mode() if batch else mode.in_streaming_mode()
     environment = TableEnvironment.create(mode.with_configuration(client).build())
+    if is_object_store(config.lake_root) or is_object_store(config.state_storage):
+        # The client plans against S3 (Iceberg creates tables there): give its JVM this
+        # environment's endpoint and keys, whatever environment it was started in.
+        from pyflink.java_gateway import get_gateway
+
+        system = get_gateway().jvm.System
+        for key, value in s3_settings().java_system_properties().items():
+            system.setProperty(key, value)
     for key, value in settings.items():
         environment.get_config().set(key, value)
     return environment

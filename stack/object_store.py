@@ -47,6 +47,19 @@ class S3Settings:
             settings["s3.endpoint"] = self.endpoint
         return settings
 
+    def java_system_properties(self) -> dict[str, str]:
+        """The same settings as the AWS SDK for Java's system properties, which it reads before
+        the environment: for PyFlink's client JVM, which lives as long as its Python process and
+        keeps the environment it started with (a process that deploys to several stacks)."""
+        properties = {
+            "aws.endpointUrlS3": self.endpoint,
+            "aws.region": self.region,
+            "aws.accessKeyId": self.access_key_id,
+            "aws.secretAccessKey": self.secret_access_key,
+            "aws.sessionToken": self.session_token,
+        }
+        return {key: value for key, value in properties.items() if value}
+
     def filesystem(self):
         """An fsspec file system for s3:// paths (s3fs), e.g. for DuckDB's register_filesystem."""
         import s3fs

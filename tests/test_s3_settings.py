@@ -143,3 +143,20 @@ def test_s3_settings_come_from_the_aws_environment_variables():
     assert s3_settings({"AWS_DEFAULT_REGION": "eu-west-1"}).pyiceberg_properties() == {
         "s3.region": "eu-west-1"
     }
+
+
+def test_the_client_jvm_gets_the_same_settings_as_java_system_properties():
+    settings = s3_settings(
+        {
+            "AWS_ENDPOINT_URL_S3": "http://127.0.0.1:9000",
+            "AWS_REGION": "eu-west-1",
+            "AWS_ACCESS_KEY_ID": "id",
+            "AWS_SECRET_ACCESS_KEY": "secret",
+        }
+    )
+    assert settings.java_system_properties() == {
+        "aws.endpointUrlS3": "http://127.0.0.1:9000",
+        "aws.region": "eu-west-1",
+        "aws.accessKeyId": "id",
+        "aws.secretAccessKey": "secret",
+    }
