@@ -1,6 +1,6 @@
 """clickstream: run the local streaming stack and deploy the Flink SQL pipeline.
 
-python jobs.py up | down | status            the local Kafka broker + Flink session cluster
+python jobs.py up | down | status            the local Kafka broker(s) + Flink session cluster
 python jobs.py lint [PATH ...]               check flink_sql/: file:line:col RULE message
 python jobs.py plan [JOB ...]                what deploy would change, and which state survives
 python jobs.py deploy [JOB ...]              lint, then deploy or upgrade flink_sql/jobs/*.sql
