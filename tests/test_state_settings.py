@@ -50,6 +50,11 @@ def test_docker_compose_sets_state_as_the_local_cluster_does():
     assert {key: properties.get(key) for key in wanted} == wanted
 
 
+def test_docker_compose_spreads_slots_over_taskmanagers_as_the_local_cluster_does():
+    key = "taskmanager.load-balance.mode"
+    assert compose_flink_properties()[key] == flink.cluster_settings(load_config())[key]
+
+
 def test_an_unknown_state_backend_is_refused():
     with pytest.raises(ConfigError, match="state_backend must be 'rocksdb' or 'hashmap'"):
         load_config(state_backend="forst")

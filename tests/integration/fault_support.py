@@ -258,6 +258,27 @@ def report(scenario: str, **seconds: float) -> None:
     print(f"\n[recovery] {scenario}: {figures}")
 
 
+def producing_mid_stream(
+    config: Config, records: list[Record], truth: Path, rate: float
+) -> BackgroundProducer:
+    """Send `records` at `rate` in the background; returns once a checkpoint has committed
+    silver rows while records are still arriving: the moment for a fault."""
+    producer = BackgroundProducer(config, records, truth, rate=rate)
+    producer.start()
+    assert wait_until(lambda: lake_counts(config)["silver"] > 0, 120, 0.5)
+    assert producer.is_alive(), "the producer finished before the fault"
+    return producer
+
+
+def kill_9(service: Service) -> float:
+    """SIGKILL the service's process; returns when (time.monotonic())."""
+    pid = service.pid()
+    assert pid is not None, f"{service.name} is not running"
+    killed_at = time.monotonic()
+    os.kill(pid, signal.SIGKILL)
+    return killed_at
+
+
 @dataclass(frozen=True)
 class Recovery:
     truth: list[GroundTruthRecord]
@@ -278,14 +299,8 @@ def kill_taskmanager_mid_stream(
     still arriving) kill -9 the TaskManager `victim`, and start a new one if `replace_it` (else
     the jobs restart on the slots left). Waits until every job has failed and runs again, the
     lake holds the run and gold its closed windows; the caller compares (assert_lake_matches)."""
-    producer = BackgroundProducer(config, records, truth, rate=rate)
-    producer.start()
-    assert wait_until(lambda: lake_counts(config)["silver"] > 0, 120, 0.5)
-    assert producer.is_alive(), "the producer finished before the fault"
-    pid = victim.pid()
-    assert pid is not None
-    killed_at = time.monotonic()
-    os.kill(pid, signal.SIGKILL)
+    producer = producing_mid_stream(config, records, truth, rate)
+    killed_at = kill_9(victim)
     if replace_it:
         assert wait_until(lambda: victim.pid() is None, 30, 0.2)
         assert flink.start(config)  # a new TaskManager; the JobManager kept running

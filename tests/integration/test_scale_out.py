@@ -15,8 +15,6 @@ Each prints its recovery times (`-s` shows them); `pytest -k scale` runs them.""
 
 from __future__ import annotations
 
-import os
-import signal
 import time
 import uuid
 from collections.abc import Iterator
@@ -33,8 +31,10 @@ from fault_support import (
     assert_lake_matches,
     cancel_active,
     generator_config,
+    kill_9,
     kill_taskmanager_mid_stream,
     lake_counts,
+    producing_mid_stream,
     report,
     restarts,
     submit_all,
@@ -184,14 +184,8 @@ def test_scale_fault_partition_leader_killed(scaled_pipeline: Config, tmp_path):
     leader = partition_leader(config, 0)
     broker = kafka.service(config, leader)
     try:
-        producer = BackgroundProducer(config, records(7606), tmp_path / "truth.jsonl", rate=200)
-        producer.start()
-        assert wait_until(lambda: lake_counts(config)["silver"] > 0, 120, 0.5)
-        assert producer.is_alive(), "the producer finished before the fault"
-        pid = broker.pid()
-        assert pid is not None
-        killed_at = time.monotonic()
-        os.kill(pid, signal.SIGKILL)
+        producer = producing_mid_stream(config, records(7606), tmp_path / "truth.jsonl", 200)
+        killed_at = kill_9(broker)
         assert wait_until(lambda: broker.pid() is None, 30, 0.2)
         assert wait_until(lambda: partition_leader(config, 0) not in (leader, -1), 60, 0.5)
         new_leader_after = time.monotonic() - killed_at
