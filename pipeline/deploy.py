@@ -5,11 +5,14 @@ from __future__ import annotations
 import json
 import logging
 import os
+import tempfile
 import time
 import urllib.error
 import urllib.request
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TypeVar
 from urllib.parse import urlparse
 
 from pipeline import lake_writer
@@ -160,21 +163,42 @@ def compile_plan(config: Config, job: Job) -> dict:
         raise StackError(f"{job.statement_set.location}: {_flink_message(error)}") from None
 
 
+class CheckpointGone(StackError):
+    """A checkpoint's `_metadata` is no longer where REST said: a newer checkpoint subsumed it."""
+
+
+def checkpoint_metadata(location: str) -> bytes:
+    """The `_metadata` file of a checkpoint or savepoint, on local disk or on S3."""
+    path = location.rstrip("/") + "/_metadata"
+    try:
+        if is_object_store(path):
+            with s3_settings().filesystem().open(path, "rb") as metadata:
+                return metadata.read()
+        return Path(path.removeprefix("file://").removeprefix("file:")).read_bytes()
+    except FileNotFoundError:
+        raise CheckpointGone(f"{path} is gone") from None
+
+
 def checkpoint_operators(config: Config, location: str) -> dict[str, int]:
     """uid -> state bytes of every operator in a checkpoint's or savepoint's `_metadata`, read
     by Flink's own loader in the client JVM (REST reports sizes per task, not per operator)."""
+    raw = checkpoint_metadata(location)
     client_environment(config, {})  # the gateway JVM, with the cluster's jars
     from pyflink.java_gateway import get_gateway
 
     jvm = get_gateway().jvm
-    path = location.removeprefix("file://").removeprefix("file:") + "/_metadata"
-    stream = jvm.java.io.DataInputStream(jvm.java.io.FileInputStream(path))
-    try:
-        metadata = jvm.org.apache.flink.runtime.checkpoint.Checkpoints.loadCheckpointMetadata(
-            stream, jvm.java.lang.Thread.currentThread().getContextClassLoader(), location
-        )
-    finally:
-        stream.close()
+    # The loader resolves the state files' relative paths against the directory it is given,
+    # through Flink's file systems (the client JVM has no s3 plugin). Sizes are all we read, so
+    # it gets a local copy's directory: nothing resolved there is opened.
+    with tempfile.TemporaryDirectory(prefix="checkpoint-") as copy:
+        (Path(copy) / "_metadata").write_bytes(raw)
+        stream = jvm.java.io.DataInputStream(jvm.java.io.ByteArrayInputStream(raw))
+        try:
+            metadata = jvm.org.apache.flink.runtime.checkpoint.Checkpoints.loadCheckpointMetadata(
+                stream, jvm.java.lang.Thread.currentThread().getContextClassLoader(), copy
+            )
+        finally:
+            stream.close()
     operators = {}
     for state in metadata.getOperatorStates():
         uid = state.getOperatorUid()
@@ -188,6 +212,47 @@ def latest_checkpoint(config: Config, job_id: str) -> str | None:
     latest = rest(config, "GET", f"/jobs/{job_id}/checkpoints").get("latest") or {}
     completed = latest.get("completed") or latest.get("savepoint") or {}
     return completed.get("external_path")
+
+
+def latest_checkpoint_operators(
+    config: Config, job_id: str, timeout_s: float = 30.0
+) -> tuple[str | None, dict[str, int]]:
+    """The job's newest completed checkpoint and its operators' state sizes (see
+    `read_latest`); (None, {}) if it has none."""
+    location, operators = read_latest(
+        lambda: latest_checkpoint(config, job_id),
+        lambda location: checkpoint_operators(config, location),
+        timeout_s,
+    )
+    return location, operators or {}
+
+
+T = TypeVar("T")
+
+
+def read_latest(
+    ask: Callable[[], str | None], read: Callable[[str], T], timeout_s: float
+) -> tuple[str | None, T | None]:
+    """`read` the checkpoint `ask` names. A running job's newer checkpoints subsume (delete) the
+    older ones, and REST's statistics lag behind: when the named one is gone, ask again until
+    REST names another one (bounded by `timeout_s`)."""
+    deadline = time.monotonic() + timeout_s
+    gone: list[str] = []
+    while True:
+        location = ask()
+        if location is None:
+            return None, None
+        if location not in gone:
+            try:
+                return location, read(location)
+            except CheckpointGone:
+                gone.append(location)
+        if time.monotonic() >= deadline:
+            raise StackError(
+                f"the job's checkpoints were deleted before they could be read ({', '.join(gone)}) "
+                f"for {timeout_s:.0f} s; is its checkpoint interval shorter than reading one takes?"
+            )
+        time.sleep(0.5)
 
 
 def execute_plan(

@@ -104,14 +104,17 @@ def compile_changes(config: Config, changes: list[JobChange]) -> None:
         change.plan = planmatch.rewrite_ids(
             compiled, change.match, versions.highest_node_id(config, change.name)
         )
-        if change.ours:
-            change.checkpoint = deploy.latest_checkpoint(config, change.active.job_id)
+        if not change.ours:
+            continue
+        change.checkpoint, operators = deploy.latest_checkpoint_operators(
+            config, change.active.job_id
+        )
         if change.checkpoint:
             claimed = {f"{n['id']}_" for n in change.plan["nodes"]}
             sinks = lake_sink_names(config, change.job)
             change.unclaimed = sorted(
                 uid
-                for uid, size in deploy.checkpoint_operators(config, change.checkpoint).items()
+                for uid, size in operators.items()
                 if size > 0
                 and uid.split("_", 1)[0] + "_" not in claimed
                 and not uid.endswith(sinks)

@@ -1,5 +1,5 @@
-"""The deploy client's own behaviour that needs no cluster: the settings a job runs with, and the
-import noise it keeps out of `submit`'s output."""
+"""The deploy client's own behaviour that needs no cluster: the settings a job runs with, the
+import noise it keeps out of `submit`'s output, and reading a running job's latest checkpoint."""
 
 from __future__ import annotations
 
@@ -7,8 +7,11 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 from pipeline import deploy, planmatch, versions
 from stack.config import load_config
+from stack.processes import StackError
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -217,3 +220,38 @@ def test_versions_are_numbered_and_the_current_one_is_the_last_that_ran(tmp_path
     assert versions.highest_node_id(config, "j") == 5
     assert versions.changed_files(first.sql(), second.sql()) == ["views/v.sql"]
     assert versions.sql_diff(first.sql(), second.sql())[-2:] == ["-a", "+b"]
+
+
+def test_a_checkpoint_is_read_from_local_disk_with_or_without_its_scheme(tmp_path):
+    (tmp_path / "chk-3").mkdir()
+    (tmp_path / "chk-3" / "_metadata").write_bytes(b"\x00\x01")
+    assert deploy.checkpoint_metadata(str(tmp_path / "chk-3")) == b"\x00\x01"
+    assert deploy.checkpoint_metadata(f"file:{tmp_path}/chk-3/") == b"\x00\x01"
+    with pytest.raises(deploy.CheckpointGone, match="chk-4/_metadata is gone"):
+        deploy.checkpoint_metadata(f"file://{tmp_path}/chk-4")
+
+
+def test_a_checkpoint_deleted_before_it_is_read_is_replaced_by_the_newer_one(tmp_path):
+    """A running job's next checkpoints subsume the one REST named; REST's statistics lag, so
+    it may name the deleted one again before it names the newer one."""
+    (tmp_path / "chk-9").mkdir()
+    (tmp_path / "chk-9" / "_metadata").write_bytes(b"nine")
+    answers = iter(["chk-7", "chk-7", "chk-9"])
+    read = []
+
+    def read_metadata(location: str) -> bytes:
+        read.append(location)
+        return deploy.checkpoint_metadata(str(tmp_path / location))
+
+    location, raw = deploy.read_latest(lambda: next(answers), read_metadata, timeout_s=10)
+    assert (location, raw) == ("chk-9", b"nine")
+    assert read == ["chk-7", "chk-9"]  # the one gone is not read twice
+    assert deploy.read_latest(lambda: None, read_metadata, timeout_s=10) == (None, None)
+
+
+def test_checkpoints_that_keep_vanishing_are_a_clear_error_in_bounded_time(tmp_path):
+    def read_metadata(location: str) -> bytes:
+        return deploy.checkpoint_metadata(str(tmp_path / location))
+
+    with pytest.raises(StackError, match=r"deleted before they could be read \(chk-1\)"):
+        deploy.read_latest(lambda: "chk-1", read_metadata, timeout_s=0)

@@ -25,7 +25,7 @@ from generator.ground_truth import (
 )
 from generator.model import GeneratorConfig, Record
 from generator.produce import DeliveryStats, KafkaSettings, RunReport, open_producer, send_records
-from pipeline import deploy, lake
+from pipeline import deploy, lake, upgrade
 from stack import flink
 from stack.config import Config
 from stack.processes import Service, wait_until
@@ -60,6 +60,16 @@ def submit_all(config: Config) -> dict[str, str]:
         cancel_active(config, ids)
         raise
     return ids
+
+
+def deploy_at(config: Config, parallelism: int, log: list[str]) -> tuple[Config, dict[str, str]]:
+    """`CLICKSTREAM_PARALLELISM=<n> jobs.py deploy`: a changed setting is a new version of each
+    job, upgraded through a savepoint. Returns the config and the running jobs' ids."""
+    config = replace(config, parallelism=parallelism)
+    assert upgrade.deploy_jobs(config, list(JOBS), log=log.append), "\n".join(log)
+    ids = {job: deploy.active_job(config, deploy.pipeline_name(config, job)) for job in JOBS}
+    assert all(info is not None for info in ids.values()), ids
+    return config, {job: info.job_id for job, info in ids.items()}
 
 
 def cancel_active(config: Config, ids: dict[str, str]) -> None:

@@ -9,6 +9,8 @@ processes inherit them from this process, the readers take them from stack/objec
 - The TaskManager killed (-9) mid-stream, as test_faults.py does on a local lake: both jobs
   restart from their latest checkpoint (on S3) and every layer equals the ground truth exactly;
   the data files are objects in the bucket, and nothing of the lake is on local disk.
+- `jobs.py deploy` of a changed setting while records arrive: each job stops with a savepoint on
+  S3 (after deploy read its latest checkpoint's operators from S3) and resumes from it.
 
 `pytest tests/integration/test_s3_lake.py` runs it; -s shows the recovery times."""
 
@@ -27,12 +29,16 @@ import duckdb
 import pytest
 from fault_support import (
     RECORDS,
+    BackgroundProducer,
     assert_lake_matches,
     cancel_active,
+    deploy_at,
     generator_config,
     kill_taskmanager_mid_stream,
+    lake_counts,
     report,
     submit_all,
+    wait_for_lake,
 )
 from support import own_stack
 
@@ -260,3 +266,29 @@ def test_s3_taskmanager_killed_mid_stream(s3_server: S3Server, s3_pipeline: Conf
     assert local == []
     # The jobs' checkpoints went to S3 too.
     assert any("/chk-" in key for key in s3_server.keys("flink/checkpoints/"))
+
+
+def test_s3_upgrade_through_a_savepoint(s3_server: S3Server, s3_pipeline: Config, tmp_path):
+    """Deploy both jobs, and while a run arrives deploy them again at parallelism 2: deploy reads
+    each job's latest checkpoint on S3 (its operators' state), stops it with a savepoint on S3
+    and resumes from that; each record lands once."""
+    log: list[str] = []
+    config, ids = deploy_at(s3_pipeline, 1, log)
+    producer = BackgroundProducer(
+        config, list(simulate(generator_config(seed=7102), RECORDS)), tmp_path / "truth.jsonl", 100
+    )
+    producer.start()
+    try:
+        assert wait_until(lambda: lake_counts(config)["bronze"] > 0, 120, 0.5)
+        assert producer.is_alive(), "the run was in before the upgrade"
+        started = time.monotonic()
+        config, ids = deploy_at(config, 2, log)
+        upgraded = time.monotonic() - started
+        truth = producer.finish()
+        assert wait_for_lake(config, truth, 240), lake_counts(config)
+    finally:
+        cancel_active(config, ids)
+    assert sum("with savepoint" in line for line in log) == 2, "\n".join(log)
+    report("deploy at parallelism 2, checkpoints and savepoints on S3", deploy_took=upgraded)
+    assert_lake_matches(config, truth)
+    assert s3_server.keys("flink/savepoints/")

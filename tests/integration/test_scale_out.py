@@ -30,6 +30,7 @@ from fault_support import (
     all_running,
     assert_lake_matches,
     cancel_active,
+    deploy_at,
     generator_config,
     kill_9,
     kill_taskmanager_mid_stream,
@@ -45,7 +46,7 @@ from support import own_stack
 
 from generator.ground_truth import load_ground_truth
 from generator.simulate import simulate
-from pipeline import deploy, upgrade
+from pipeline import deploy
 from stack import flink, kafka
 from stack.config import Config, load_config, private_stack_environ
 from stack.processes import wait_until
@@ -111,16 +112,6 @@ def test_scale_topic_is_replicated_on_every_broker(scaled_pipeline: Config):
     assert all(sorted(p.replicas) == [1, 2, 3] and len(p.isrs) == 3 for p in partitions)
     # Leaders are spread: each broker leads some partition.
     assert {p.leader for p in partitions} == {1, 2, 3}
-
-
-def deploy_at(config: Config, parallelism: int, log: list[str]) -> tuple[Config, dict[str, str]]:
-    """`CLICKSTREAM_PARALLELISM=<n> jobs.py deploy`: a changed setting is a new version of each
-    job, upgraded through a savepoint. Returns the config and the running jobs' ids."""
-    config = replace(config, parallelism=parallelism)
-    assert upgrade.deploy_jobs(config, list(JOBS), log=log.append), "\n".join(log)
-    ids = {job: deploy.active_job(config, deploy.pipeline_name(config, job)) for job in JOBS}
-    assert all(info is not None for info in ids.values()), ids
-    return config, {job: info.job_id for job, info in ids.items()}
 
 
 def test_scale_rescale_one_three_two(scaled_pipeline: Config, tmp_path):
