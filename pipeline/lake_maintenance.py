@@ -261,4 +261,4 @@ def _identifier(table: str) -> str:
 def _row_count(lake_root: str | Path, table: str) -> int:
     """The current snapshot's rows, from its summary."""
     snapshot = lake_reader.load(lake_root, table).current_snapshot()
-    return int(snapshot.summary.get("total-records", 0)) if snapshot and snapshot.summary else 0
+    return lake_reader.summary_count(snapshot, "total-records") if snapshot else 0

@@ -208,9 +208,9 @@ def snapshot_log(lake_root: str | Path, table: str) -> list[SnapshotInfo]:
                 snapshot.snapshot_id,
                 datetime.fromtimestamp(snapshot.timestamp_ms / 1000, UTC),
                 summary.operation.value if summary else "?",
-                int(summary.get("added-data-files", 0)) if summary else 0,
-                int(summary.get("added-records", 0)) if summary else 0,
-                int(summary.get("total-records", 0)) if summary else 0,
+                summary_count(snapshot, "added-data-files"),
+                summary_count(snapshot, "added-records"),
+                summary_count(snapshot, "total-records"),
             )
         )
         parent = snapshot.parent_snapshot_id
@@ -308,12 +308,21 @@ def _s3_filesystem(settings: S3Settings):
 # --- helpers -------------------------------------------------------------------------------------
 
 
+def summary_count(snapshot, key: str) -> int:
+    """A count from the snapshot's summary (`added-data-files`, `total-records`…), 0 where it has
+    none: an empty commit (the Flink sink makes one after 10 checkpoints without rows) carries no
+    `added-*` keys, and pyiceberg's `Summary.get` answers None for a missing key, not the default."""
+    summary = snapshot.summary
+    value = summary.additional_properties.get(key) if summary is not None else None
+    return int(value) if value is not None else 0
+
+
 def _adds_rows(snapshot) -> bool:
     summary = snapshot.summary
     return (
         summary is not None
         and summary.operation.value == "append"
-        and int(summary.get("added-data-files", 0)) > 0
+        and summary_count(snapshot, "added-data-files") > 0
     )
 
 

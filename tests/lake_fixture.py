@@ -269,6 +269,17 @@ def copy_lake(source: Path, target: Path) -> None:
         connection.close()
 
 
+def commit_empty(root: Path, table: str) -> None:
+    """A snapshot that adds nothing to one lake table (by its folder), as the Flink sink commits
+    after 10 checkpoints in which the table got no rows; its summary has no `added-*` counts."""
+    layout = lake_schema.by_folder()[table]
+    iceberg_table = lake_writer.create_table(root, layout.name)
+    transaction = iceberg_table.transaction()
+    with transaction.update_snapshot().fast_append():
+        pass
+    transaction.commit_transaction()
+
+
 def write_uncommitted_file(root: Path, table: str, dt: str) -> Path:
     """A data file in the table's folder that no snapshot references, as a Flink checkpoint
     leaves while it writes (or when it fails before the commit); it is not even Parquet, so a

@@ -14,7 +14,7 @@ from pathlib import Path
 from types import SimpleNamespace
 
 import pytest
-from lake_fixture import write_table, write_uncommitted_file
+from lake_fixture import commit_empty, write_table, write_uncommitted_file
 from pyiceberg.table import snapshots
 
 from dashboard import queries
@@ -67,6 +67,12 @@ class CommitClock:
         committed = lake_reader.scan(root, lake_schema.by_folder()[table].name).committed_at
         assert committed == at, f"the snapshot was committed at {committed}, not at {at}"
         return files
+
+    def commit_empty(self, root: Path, table: str, at: datetime) -> None:
+        """commit_empty, its snapshot committed at `at`."""
+        assert self.at is None or at > self.at, "commits are made in chronological order"
+        self.at = at
+        commit_empty(root, table)
 
 
 @pytest.fixture
@@ -240,3 +246,19 @@ def test_a_data_file_no_snapshot_references_is_not_read(tmp_path):
         assert dict(queries.events_by_type(connection).itertuples(index=False)) == {"page_view": 7}
     finally:
         connection.close()
+
+
+def test_empty_commits_after_the_last_rows_do_not_age_them_out(tmp_path, clock):
+    """A table without new rows for a while (the Flink sink commits an empty snapshot after 10
+    such checkpoints): its newest rows are still the ones shown, and the snapshot log lists the
+    empty commits with nothing added."""
+    clock.write(tmp_path, TABLE, [outcome(MINUTE, "bronze", 5)], at=NEWEST_COMMIT)
+    for hours in (1, 2):
+        clock.commit_empty(tmp_path, TABLE, at=NEWEST_COMMIT + timedelta(hours=hours))
+    assert queries.record_outcomes(tmp_path).total("bronze_count") == 5
+    log = lake_reader.snapshot_log(tmp_path, queries.RECORD_OUTCOMES)
+    assert [(entry.operation, entry.added_files) for entry in log] == [
+        ("append", 1),
+        ("append", 0),
+        ("append", 0),
+    ]
