@@ -262,3 +262,38 @@ def test_empty_commits_after_the_last_rows_do_not_age_them_out(tmp_path, clock):
         ("append", 0),
         ("append", 0),
     ]
+
+
+def test_a_refresh_reads_only_the_manifests_of_new_snapshots(tmp_path, monkeypatch):
+    """A committed snapshot never changes: the dashboard reads each one's manifests once, and a
+    later refresh only those committed since; what it reads is the same as from scratch."""
+    changes = lake_reader.SnapshotChangesCache(size=100)
+    monkeypatch.setattr(lake_reader, "SNAPSHOT_CHANGES", changes)
+    files = [write_table(tmp_path, TABLE, [outcome(MINUTE, "bronze", n)]) for n in (1, 2, 3)]
+    assert queries.record_outcomes(tmp_path).total("bronze_count") == 6
+    assert changes.manifests_read == 3
+    assert queries.record_outcomes(tmp_path).total("bronze_count") == 6
+    assert changes.manifests_read == 3
+    files.append(write_table(tmp_path, TABLE, [outcome(MINUTE, "bronze", 4)]))
+    recent = queries.recent_scan(tmp_path, queries.RECORD_OUTCOMES)
+    assert changes.manifests_read == 4
+    assert recent.files == tuple(sorted(path for written in files for path in written))
+    fresh = lake_reader.SnapshotChangesCache(size=100)
+    monkeypatch.setattr(lake_reader, "SNAPSHOT_CHANGES", fresh)
+    assert queries.recent_scan(tmp_path, queries.RECORD_OUTCOMES) == recent
+    assert fresh.manifests_read == 4
+
+
+def test_the_snapshot_cache_keeps_the_most_recently_used(tmp_path):
+    for n in (1, 2, 3):
+        write_table(tmp_path, TABLE, [outcome(MINUTE, "bronze", n)])
+    table = lake_reader.load(tmp_path, queries.RECORD_OUTCOMES)
+    first, second, third = table.snapshots()
+    changes = lake_reader.SnapshotChangesCache(size=2)
+    for snapshot in (first, second, first, third):  # the third pushes out `second`, not `first`
+        changes.changes(table, snapshot)
+    assert changes.manifests_read == 3
+    changes.changes(table, first)
+    assert changes.manifests_read == 3
+    changes.changes(table, second)
+    assert changes.manifests_read == 4
