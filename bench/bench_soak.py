@@ -31,6 +31,7 @@ import argparse
 import dataclasses
 import json
 import os
+import shlex
 import shutil
 import subprocess
 import sys
@@ -414,7 +415,19 @@ def main(argv: list[str] | None = None) -> int:
     finally:
         if started and not args.keep:
             stack.down(config)
+        elif started:
+            print(f"the stack is still running; stop it with: {down_command(environ)}")
     return 0 if passed else 1
+
+
+def down_command(environ: dict[str, str]) -> str:
+    """`jobs.py down` for the soak's own stack (its state dir and ports), to paste in a shell."""
+    settings = " ".join(
+        f"{name}={shlex.quote(value)}"
+        for name, value in sorted(environ.items())
+        if name.startswith(ENV_PREFIX)
+    )
+    return f"env {settings} python jobs.py down"
 
 
 if __name__ == "__main__":

@@ -3,6 +3,7 @@ state, a bounded lag, flat heap, and a run too short to judge."""
 
 from __future__ import annotations
 
+import shlex
 from dataclasses import replace
 
 from bench import bench_soak
@@ -126,3 +127,15 @@ def test_the_state_is_judged_after_the_longest_anything_is_held():
     assert bench_soak.state_horizon_s(load_config(dedup_state_ttl="15 min")) == 30 * 60.0
     shorter = load_config(dedup_state_ttl="15 min", session_timeout_minutes=10)
     assert bench_soak.state_horizon_s(shorter) == 15 * 60.0
+
+
+def test_a_kept_stack_is_stopped_by_the_command_it_prints(tmp_path):
+    """`--keep` leaves the soak's stack running; the `jobs.py down` it prints names that stack's
+    own state dir and ports, not the user's."""
+    environ = bench_soak.soak_environ(tmp_path, {"dedup_state_ttl": "15 min"})
+    command = shlex.split(bench_soak.down_command(environ))
+    assert command[0] == "env" and command[-3:] == ["python", "jobs.py", "down"]
+    printed = dict(word.split("=", 1) for word in command[1:-3])
+    kept, stopped = load_config(environ=environ), load_config(environ=printed)
+    assert stopped.state_dir == kept.state_dir == tmp_path
+    assert stopped.local_ports() == kept.local_ports()
