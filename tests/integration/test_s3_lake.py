@@ -29,13 +29,13 @@ import duckdb
 import pytest
 from fault_support import (
     RECORDS,
-    BackgroundProducer,
     assert_lake_matches,
     cancel_active,
     deploy_at,
     generator_config,
     kill_taskmanager_mid_stream,
     lake_counts,
+    producing_mid_stream,
     report,
     submit_all,
     wait_for_lake,
@@ -274,13 +274,9 @@ def test_s3_upgrade_through_a_savepoint(s3_server: S3Server, s3_pipeline: Config
     and resumes from that; each record lands once."""
     log: list[str] = []
     config, ids = deploy_at(s3_pipeline, 1, log)
-    producer = BackgroundProducer(
-        config, list(simulate(generator_config(seed=7102), RECORDS)), tmp_path / "truth.jsonl", 100
-    )
-    producer.start()
+    records = list(simulate(generator_config(seed=7102), RECORDS))
     try:
-        assert wait_until(lambda: lake_counts(config)["bronze"] > 0, 120, 0.5)
-        assert producer.is_alive(), "the run was in before the upgrade"
+        producer = producing_mid_stream(config, records, tmp_path / "truth.jsonl", 100)
         started = time.monotonic()
         config, ids = deploy_at(config, 2, log)
         upgraded = time.monotonic() - started
