@@ -110,8 +110,8 @@ def _table_environment(config: Config, job: Job, savepoint: str | None = None):
     environment = client_environment(config, job_settings(config, job))
     if savepoint:
         environment.get_config().set("execution.state-recovery.path", savepoint)
-    # The lake's catalog is a SQLite file the first job creates (its folder must exist).
-    config.lake_catalog_file.parent.mkdir(parents=True, exist_ok=True)
+    # A SQLite catalog is a file the first job creates (its folder must exist).
+    config.lake_iceberg_catalog.prepare()
     for sql_object in job.ddl:
         try:
             environment.execute_sql(sql_object.statement.sql)

@@ -28,7 +28,8 @@ from pathlib import Path
 import duckdb
 
 from pipeline import lake_schema
-from stack.config import is_object_store, lake_catalog_path
+from stack.config import is_object_store, lake_catalog_of
+from stack.lake_catalog import LakeCatalog
 from stack.object_store import S3Settings, s3_settings
 
 
@@ -75,21 +76,18 @@ class TableScan:
 
 
 def catalog(lake_root: str | Path):
-    """The lake's Iceberg catalog: its SQLite file (at the lake root, or the local file of a lake
-    on S3), named as the Flink tables name it."""
+    """The lake's Iceberg catalog (its SQLite file or its catalog server), named as the Flink
+    tables name it."""
     from pyiceberg.catalog.sql import SqlCatalog
 
-    path = lake_catalog_path(lake_root)
     name = lake_schema.LAKE_CATALOG_OPTIONS["catalog-name"]
+    uri = lake_catalog_of(lake_root).sqlalchemy_uri
     if is_object_store(lake_root):
         warehouse = str(lake_root).rstrip("/")
         return SqlCatalog(
-            name,
-            uri=f"sqlite:///{path}",
-            warehouse=warehouse,
-            **s3_settings().pyiceberg_properties(),
+            name, uri=uri, warehouse=warehouse, **s3_settings().pyiceberg_properties()
         )
-    return SqlCatalog(name, uri=f"sqlite:///{path}", warehouse=f"file://{path.parent}")
+    return SqlCatalog(name, uri=uri, warehouse=f"file://{Path(lake_root)}")
 
 
 def scan(
@@ -426,22 +424,22 @@ def load(lake_root: str | Path, table: str):
 
 def load_identifier(lake_root: str | Path, identifier: str):
     """The pyiceberg Table named `identifier` ("silver.events"), or None if it does not exist."""
-    if not lake_catalog_path(lake_root).exists():
+    lake_catalog = lake_catalog_of(lake_root)
+    if not lake_catalog.may_hold_tables():
         return None
     from pyiceberg.exceptions import NoSuchTableError
 
-    remote = is_object_store(lake_root)
+    settings = s3_settings() if is_object_store(lake_root) else None
     try:
-        return _catalog_for(str(lake_root), s3_settings() if remote else None).load_table(
-            identifier
-        )
+        return _catalog_for(str(lake_root), lake_catalog, settings).load_table(identifier)
     except NoSuchTableError:
         return None
 
 
 @cache
-def _catalog_for(lake_root: str, settings: S3Settings | None):
-    """One catalog per lake (and S3 endpoint and keys, should the environment change)."""
+def _catalog_for(lake_root: str, lake_catalog: LakeCatalog, settings: S3Settings | None):
+    """One catalog per lake and catalog (and S3 endpoint and keys, should the environment
+    change)."""
     return catalog(lake_root)
 
 

@@ -18,7 +18,7 @@ from pathlib import Path
 import duckdb
 
 from pipeline import lake_reader, lake_schema
-from stack.config import is_object_store, lake_catalog_path
+from stack.config import is_object_store, lake_catalog_of
 from stack.object_store import s3_settings
 
 COMMIT_ATTEMPTS = 10
@@ -39,7 +39,7 @@ def create_table(lake_root: str | Path, table: str, sql_dir: Path | None = None)
     from pyiceberg.types import NestedField
 
     layout = _layout(table, sql_dir)
-    lake_catalog_path(lake_root).parent.mkdir(parents=True, exist_ok=True)
+    lake_catalog_of(lake_root).prepare()
     catalog = lake_reader.catalog(lake_root)
     try:
         return catalog.load_table(layout.identifier)

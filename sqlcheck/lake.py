@@ -28,8 +28,8 @@ from sqlcheck.project import SqlError
 RULE = "FL006"
 LAKE_CONNECTOR = "iceberg"
 # Every lake table names the one catalog with these options, as written (placeholders unrendered):
-# a JDBC catalog in one SQLite file (stack.config.Config.lake_catalog_file), schema version V1
-# (the one pyiceberg's SqlCatalog reads), and the FileIO of lake_root's scheme
+# a JDBC catalog, a SQLite file or a PostgreSQL database (stack/lake_catalog.py), schema version
+# V1 (the one pyiceberg's SqlCatalog reads), and the FileIO of lake_root's scheme
 # (stack.config.LAKE_FILE_IO). Path-style S3 requests (bucket in the path, not the host name)
 # reach any S3-compatible endpoint; a local lake's FileIO ignores the option.
 LAKE_CATALOG_OPTIONS = {

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from statistics import NormalDist
 
+from stack.lake_catalog import LAKE_CATALOG_FILE, LakeCatalog, LakeCatalogError
 from stack.processes import free_port_runs
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
@@ -33,13 +34,6 @@ DBT_VARS = (
 )
 
 
-# The lake's Iceberg catalog (docs/lake.md, "Catalog"): one SQLite file that the Flink jobs commit
-# to (Iceberg's JdbcCatalog) and the readers open (pyiceberg's SqlCatalog). A lake on local disk
-# keeps it at its root; a lake on object storage in the local file its setting lake_catalog names
-# (SQLite cannot live on S3: docs/lake.md, "The lake on object storage").
-LAKE_CATALOG_FILE = "catalog.db"
-# Two jobs commit to the one file: a writer finding it locked waits this long, not fails.
-LAKE_CATALOG_BUSY_TIMEOUT_MS = 30_000
 # The object stores lake_root and state_storage may name, by URI scheme.
 OBJECT_STORE_SCHEMES = ("s3",)
 # The FileIO the lake's tables are written and read with, by lake_root's scheme ("" = a local
@@ -61,26 +55,21 @@ def is_object_store(location: str | Path) -> bool:
     return uri_scheme(location) in OBJECT_STORE_SCHEMES
 
 
-def lake_catalog_path(lake_root: str | Path) -> Path:
-    """The catalog file of the lake at `lake_root`: `<lake_root>/catalog.db` on local disk; for a
-    lake on object storage, the file the settings of this process name (`lake_catalog`), which
-    must be the settings of that lake."""
+def lake_catalog_of(lake_root: str | Path) -> LakeCatalog:
+    """The catalog of the lake at `lake_root`: the one this process's settings name when they are
+    that lake's (a lake on object storage, or any lake with a catalog server), else
+    `<lake_root>/catalog.db` of a local lake."""
     root = str(lake_root).rstrip("/")
-    if not is_object_store(root):
-        return Path(root) / LAKE_CATALOG_FILE
     config = load_config()
-    if config.lake_root.rstrip("/") != root:
-        raise ConfigError(
-            f"the lake {root} is on object storage, so its catalog is the local file its "
-            f"lake_catalog setting names; this process's settings are for the lake "
-            f"{config.lake_root}: set CLICKSTREAM_LAKE_ROOT={root} and CLICKSTREAM_LAKE_CATALOG"
-        )
-    return config.lake_catalog_file
-
-
-def lake_catalog_jdbc_uri(catalog_file: Path) -> str:
-    """The catalog as the Flink tables name it (`'uri' = '${lake_catalog_uri}'`)."""
-    return f"jdbc:sqlite:{catalog_file}?busy_timeout={LAKE_CATALOG_BUSY_TIMEOUT_MS}"
+    if config.lake_root.rstrip("/") == root:
+        return config.lake_iceberg_catalog
+    if not is_object_store(root):
+        return LakeCatalog(file=Path(root) / LAKE_CATALOG_FILE)
+    raise ConfigError(
+        f"the lake {root} is on object storage, so its catalog is the one its lake_catalog "
+        f"setting names; this process's settings are for the lake {config.lake_root}: set "
+        f"CLICKSTREAM_LAKE_ROOT={root} and CLICKSTREAM_LAKE_CATALOG"
+    )
 
 
 class ConfigError(ValueError):
@@ -125,8 +114,9 @@ class Config:
     flink_rest_url: str = ""
     # A local folder, or s3://bucket/prefix (docs/lake.md, "The lake on object storage").
     lake_root: str = str(REPO_ROOT / "lake")
-    # The catalog file (SQLite, on a local disk) of a lake on object storage: required then, and
-    # empty for a local lake, whose catalog is <lake_root>/catalog.db.
+    # The lake's Iceberg catalog (stack/lake_catalog.py): empty for a local lake, whose catalog is
+    # <lake_root>/catalog.db; a local SQLite file for a lake on object storage (required then); or
+    # postgresql://user@host[:port]/database, a catalog server every host reaches (any lake).
     lake_catalog: str = ""
     # Where checkpoints and savepoints go: empty = <state_dir>/flink on local disk (one machine),
     # or s3://bucket/prefix, storage every TaskManager reaches (docs/scale-out.md).
@@ -227,7 +217,7 @@ class Config:
             "kafka_group_id": f"{self.deployment}-{job}",
             "kafka_bounded_mode": self.kafka_bounded_mode,
             "lake_root": self.lake_root.rstrip("/"),
-            "lake_catalog_uri": lake_catalog_jdbc_uri(self.lake_catalog_file),
+            "lake_catalog_uri": self.lake_iceberg_catalog.jdbc_uri,
             "lake_file_io": self.lake_file_io,
             "watermark_delay_seconds": str(self.watermark_delay_seconds),
             "max_future_minutes": str(self.max_future_minutes),
@@ -269,11 +259,11 @@ class Config:
         return f"http://{self.bind_host}:{self.dashboard_port}"
 
     @property
-    def lake_catalog_file(self) -> Path:
-        """The lake's catalog: <lake_root>/catalog.db, or lake_catalog for a lake on S3."""
+    def lake_iceberg_catalog(self) -> LakeCatalog:
+        """The lake's catalog: lake_catalog (a file or a server), else <lake_root>/catalog.db."""
         if self.lake_catalog:
-            return Path(self.lake_catalog).expanduser().resolve()
-        return Path(self.lake_root.rstrip("/")) / LAKE_CATALOG_FILE
+            return LakeCatalog.parse(self.lake_catalog)
+        return LakeCatalog(file=Path(self.lake_root.rstrip("/")) / LAKE_CATALOG_FILE)
 
     @property
     def lake_file_io(self) -> str:
@@ -283,9 +273,12 @@ class Config:
     @property
     def warehouse_path(self) -> Path:
         """dbt's DuckDB file: clickstream.duckdb beside the lake, as dbt_project/profiles.yml
-        puts it (beside the catalog for a lake on S3: profiles.yml then needs DBT_DUCKDB_PATH)."""
+        puts it; for a lake on S3 beside its catalog file, or in state_dir with a catalog server
+        (profiles.yml then needs DBT_DUCKDB_PATH)."""
         if is_object_store(self.lake_root):
-            return self.lake_catalog_file.parent / "clickstream.duckdb"
+            catalog = self.lake_iceberg_catalog
+            folder = self.state_dir if catalog.is_server else catalog.file.parent
+            return folder / "clickstream.duckdb"
         return Path(self.lake_root.rstrip("/")).parent / "clickstream.duckdb"
 
     def as_environ(self) -> dict[str, str]:
@@ -506,22 +499,23 @@ def _validate_storage(config: Config) -> None:
             )
         if scheme and not location.partition("://")[2].strip("/"):
             raise ConfigError(f"{name} must name a bucket (s3://bucket/prefix), got {location!r}")
-    if uri_scheme(config.lake_catalog):
-        raise ConfigError(
-            f"lake_catalog must be a local file, got {config.lake_catalog!r}: the Iceberg catalog "
-            "is a SQLite file, which cannot live on object storage"
-        )
+    try:
+        catalog = config.lake_iceberg_catalog
+    except LakeCatalogError as error:
+        raise ConfigError(str(error)) from None
     remote = is_object_store(config.lake_root)
     if remote and not config.lake_catalog:
         raise ConfigError(
-            f"lake_root {config.lake_root!r} is on object storage: set lake_catalog to a local "
-            "file for its Iceberg catalog (a SQLite file cannot live on S3), e.g. "
-            "/var/lib/clickstream/catalog.db, kept as long as the lake"
+            f"lake_root {config.lake_root!r} is on object storage: set lake_catalog to its Iceberg "
+            "catalog (a SQLite file cannot live on S3): a local file kept as long as the lake, "
+            "e.g. /var/lib/clickstream/catalog.db, or postgresql://user@host:port/database, a "
+            "catalog server every host reaches"
         )
-    if config.lake_catalog and not remote:
+    if config.lake_catalog and not remote and not catalog.is_server:
         raise ConfigError(
-            f"lake_catalog is only for a lake on object storage; the local lake "
-            f"{config.lake_root!r} keeps its catalog at <lake_root>/{LAKE_CATALOG_FILE}"
+            f"lake_catalog is a file only for a lake on object storage; the local lake "
+            f"{config.lake_root!r} keeps its catalog at <lake_root>/{LAKE_CATALOG_FILE} "
+            "(or name a catalog server: postgresql://user@host:port/database)"
         )
 
 

@@ -93,15 +93,20 @@ def k8s_name(*parts: str) -> str:
 
 def pod_config(config: Config) -> Config:
     """The config the jobs run with in the cluster: Strimzi's bootstrap service unless a broker
-    is configured, state on the shared volume, and the lake there too unless it is a URI (its
-    catalog file is then on the state volume)."""
+    is configured, state on the shared volume, and the lake there too unless it is a URI; the
+    catalog server lake_catalog names, else a SQLite file on a shared volume (the lake's, or the
+    state volume's for a lake on S3)."""
     remote = "://" in config.lake_root
+    if config.lake_iceberg_catalog.is_server:
+        lake_catalog = config.lake_catalog
+    else:
+        lake_catalog = str(STATE_MOUNT / "lake-catalog" / "catalog.db") if remote else ""
     return dataclasses.replace(
         config,
         kafka_bootstrap_servers=config.kafka_bootstrap_servers
         or f"{kafka_cluster_name(config)}-kafka-bootstrap:9092",
         lake_root=config.lake_root if remote else LAKE_MOUNT,
-        lake_catalog=str(STATE_MOUNT / "lake-catalog" / "catalog.db") if remote else "",
+        lake_catalog=lake_catalog,
         state_dir=STATE_MOUNT,
     )
 

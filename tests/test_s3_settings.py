@@ -15,10 +15,10 @@ from stack import flink
 from stack.config import (
     LAKE_FILE_IO,
     ConfigError,
-    lake_catalog_jdbc_uri,
-    lake_catalog_path,
+    lake_catalog_of,
     load_config,
 )
+from stack.lake_catalog import LakeCatalog
 from stack.object_store import s3_settings
 from stack.processes import StackError
 
@@ -48,7 +48,7 @@ def test_a_local_lake_keeps_its_catalog_at_its_root_and_hadoops_file_io(tmp_path
         f"jdbc:sqlite:{tmp_path / 'lake' / 'catalog.db'}?busy_timeout=30000"
     )
     assert params["lake_file_io"] == "org.apache.iceberg.hadoop.HadoopFileIO"
-    assert lake_catalog_path(tmp_path / "lake") == config.lake_catalog_file
+    assert lake_catalog_of(tmp_path / "lake") == config.lake_iceberg_catalog
     # Checkpoints and savepoints stay where they were: under the state directory.
     assert config.checkpoint_uri == f"file://{config.state_dir}/flink/checkpoints"
     assert config.savepoint_uri == f"file://{config.state_dir}/flink/savepoints"
@@ -63,7 +63,8 @@ def test_an_s3_lake_renders_s3fileio_and_its_local_catalog_and_no_secret(tmp_pat
     assert "'warehouse' = 's3://shop-lake/clickstream'" in ddl
     assert "'io-impl' = 'org.apache.iceberg.aws.s3.S3FileIO'" in ddl
     assert "'s3.path-style-access' = 'true'" in ddl
-    assert f"'uri' = '{lake_catalog_jdbc_uri(tmp_path / 'catalog' / 'catalog.db')}'" in ddl
+    catalog = LakeCatalog(file=tmp_path / "catalog" / "catalog.db")
+    assert f"'uri' = '{catalog.jdbc_uri}'" in ddl
     # Every WITH option becomes a table property: no endpoint or key may be among them.
     assert not any(value in ddl for value in AWS.values())
     assert config.warehouse_path == tmp_path / "catalog" / "clickstream.duckdb"
@@ -79,7 +80,7 @@ def test_every_lake_table_names_the_file_io_option_of_its_one_home():
 @pytest.mark.parametrize(
     ("settings", "message"),
     [
-        ({"lake_root": "s3://shop-lake/x"}, "set lake_catalog to a local file"),
+        ({"lake_root": "s3://shop-lake/x"}, "set lake_catalog to its Iceberg catalog"),
         ({"lake_root": "s3://", "lake_catalog": "/c.db"}, "must name a bucket"),
         ({"lake_root": "gs://shop-lake/x", "lake_catalog": "/c.db"}, "local path or an s3://"),
         (
@@ -87,6 +88,11 @@ def test_every_lake_table_names_the_file_io_option_of_its_one_home():
             "cannot live on object storage",
         ),
         ({"lake_catalog": "/var/lib/catalog.db"}, "only for a lake on object storage"),
+        ({"lake_catalog": "mysql://lake@db/lake"}, "a local SQLite file or postgresql://"),
+        ({"lake_catalog": "postgresql://lake:secret@db/lake"}, "must not carry a password"),
+        ({"lake_catalog": "postgresql://db:5432/lake"}, "must name a user, a host and a database"),
+        ({"lake_catalog": "postgresql://lake@db:5432/"}, "must name a user, a host and a database"),
+        ({"lake_catalog": "postgresql://lake@db/lake?ssl=true"}, "takes no query"),
         ({"state_storage": "hdfs://nn/flink"}, "state_storage must be a local path or an s3://"),
     ],
 )
@@ -100,9 +106,43 @@ def test_a_reader_finds_an_s3_lakes_catalog_only_through_that_lakes_settings(tmp
     monkeypatch.setenv("CLICKSTREAM_CONFIG", str(tmp_path / "none.toml"))
     monkeypatch.setenv("CLICKSTREAM_LAKE_ROOT", "s3://shop-lake/a")
     monkeypatch.setenv("CLICKSTREAM_LAKE_CATALOG", str(catalog))
-    assert lake_catalog_path("s3://shop-lake/a/") == catalog
+    assert lake_catalog_of("s3://shop-lake/a/") == LakeCatalog(file=catalog)
     with pytest.raises(ConfigError, match="settings are for the lake s3://shop-lake/a"):
-        lake_catalog_path("s3://shop-lake/b")
+        lake_catalog_of("s3://shop-lake/b")
+
+
+@pytest.mark.parametrize("lake_root", ["s3://shop-lake/clickstream", "LOCAL"])
+def test_a_catalog_server_is_named_the_same_to_flink_and_to_the_readers(tmp_path, lake_root):
+    """A PostgreSQL catalog: Flink's JdbcCatalog gets pgjdbc's URL (user as a parameter, no
+    password), pyiceberg SQLAlchemy's; both name the same user, host, port and database, with or
+    without an S3 lake, and the DDL renders it."""
+    lake_root = str(tmp_path / "lake") if lake_root == "LOCAL" else lake_root
+    config = config_of(
+        tmp_path, lake_root=lake_root, lake_catalog="postgresql://lake@db.internal/shop"
+    )
+    catalog = config.lake_iceberg_catalog
+    assert catalog.is_server and catalog.file is None
+    assert catalog.jdbc_uri == "jdbc:postgresql://db.internal:5432/shop?user=lake"
+    assert catalog.sqlalchemy_uri == "postgresql+psycopg2://lake@db.internal:5432/shop"
+    assert catalog.may_hold_tables()
+    job = deploy.load_job(config, "silver_gold")
+    ddl = "\n".join(sql_object.statement.sql for sql_object in job.ddl)
+    assert "'uri' = 'jdbc:postgresql://db.internal:5432/shop?user=lake'" in ddl
+    assert "sqlite" not in ddl
+    explicit = LakeCatalog.parse("postgresql://lake@db.internal:6543/shop")
+    assert explicit.jdbc_uri == "jdbc:postgresql://db.internal:6543/shop?user=lake"
+    # dbt's DuckDB file: beside a local lake, or in the state directory (no catalog file).
+    expected = config.state_dir if "://" in lake_root else tmp_path
+    assert config.warehouse_path == expected / "clickstream.duckdb"
+
+
+def test_a_sqlite_catalog_file_is_created_by_its_first_writer_only(tmp_path):
+    catalog = LakeCatalog.parse(tmp_path / "state" / "lake-catalog" / "catalog.db")
+    assert not catalog.may_hold_tables()
+    catalog.prepare()
+    assert catalog.file.parent.is_dir() and not catalog.may_hold_tables()
+    catalog.file.touch()
+    assert catalog.may_hold_tables()
 
 
 def test_checkpoints_on_s3_need_the_plugin_and_get_the_endpoint_not_the_keys(tmp_path, monkeypatch):

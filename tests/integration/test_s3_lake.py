@@ -1,14 +1,17 @@
 """The lake on S3-compatible object storage: a moto server of this module's own (a free loopback
 port, stopped at the end) is the S3 endpoint; the lake is `s3://<bucket>/lake` with its catalog
-in a local file, and Flink's checkpoints and savepoints are on the same store (state_storage).
-The endpoint and keys reach every part only through the AWS environment variables: the Flink
-processes inherit them from this process, the readers take them from stack/object_store.py.
+in a local file or on a PostgreSQL catalog server of this module's own (catalog_server.py), and
+Flink's checkpoints and savepoints are on the same store (state_storage). The endpoint and keys
+reach every part only through the AWS environment variables: the Flink processes inherit them
+from this process, the readers take them from stack/object_store.py.
 
-- Python writes and reads a table (lake_writer's upload, lake_reader through s3fs), and
-  maintenance refuses with its reason.
-- The TaskManager killed (-9) mid-stream, as test_faults.py does on a local lake: both jobs
-  restart from their latest checkpoint (on S3) and every layer equals the ground truth exactly;
-  the data files are objects in the bucket, and nothing of the lake is on local disk.
+- Python writes and reads a table (lake_writer's upload, lake_reader through s3fs), and dbt reads
+  it, with either catalog; maintenance refuses with its reason.
+- The TaskManager killed (-9) mid-stream, as test_faults.py does on a local lake, in the shape of
+  several hosts (lake and checkpoints on S3, catalog on the server): both jobs restart from their
+  latest checkpoint (on S3) and every layer equals the ground truth exactly; the data files are
+  objects in the bucket, the tables are registered on the server, and nothing of the lake is on
+  local disk.
 - `jobs.py deploy` of a changed setting while records arrive: each job stops with a savepoint on
   S3 (after deploy read its latest checkpoint's operators from S3) and resumes from it.
 
@@ -27,6 +30,7 @@ from pathlib import Path
 import boto3
 import duckdb
 import pytest
+from catalog_server import CatalogServer, catalog_server
 from fault_support import (
     RECORDS,
     assert_lake_matches,
@@ -43,7 +47,7 @@ from fault_support import (
 from support import own_stack
 
 from generator.simulate import simulate
-from pipeline import lake, lake_maintenance, lake_reader, lake_writer, marts
+from pipeline import lake, lake_maintenance, lake_reader, lake_schema, lake_writer, marts
 from stack import flink, kafka
 from stack.config import Config, load_config, private_stack_environ
 from stack.processes import free_ports, wait_until
@@ -111,13 +115,28 @@ def _answers(server: S3Server) -> bool:
     return True
 
 
-@pytest.fixture
-def s3_lake(s3_server: S3Server, tmp_path, monkeypatch) -> str:
-    """A fresh lake under the bucket, its catalog in tmp_path; this process's settings name both
-    (the readers find the catalog of an S3 lake through them)."""
+@pytest.fixture(scope="module")
+def postgres() -> Iterator[CatalogServer]:
+    """A PostgreSQL server of this module's own: the catalog server of several hosts."""
+    with catalog_server() as server:
+        yield server
+
+
+def new_catalog(kind: str, postgres: CatalogServer, folder: Path) -> str:
+    """lake_catalog for a new lake: a SQLite file in `folder`, or a new database on the server."""
+    if kind == "server":
+        return postgres.create_database(f"lake_{uuid.uuid4().hex[:10]}")
+    return str(folder / "catalog" / "catalog.db")
+
+
+@pytest.fixture(params=["file", "server"])
+def s3_lake(s3_server: S3Server, postgres: CatalogServer, request, tmp_path, monkeypatch) -> str:
+    """A fresh lake under the bucket, its catalog a file in tmp_path or a database on the
+    catalog server; this process's settings name both (the readers find the catalog of an S3
+    lake through them)."""
     root = f"s3://{BUCKET}/{uuid.uuid4().hex[:10]}/lake"
     monkeypatch.setenv("CLICKSTREAM_LAKE_ROOT", root)
-    monkeypatch.setenv("CLICKSTREAM_LAKE_CATALOG", str(tmp_path / "catalog" / "catalog.db"))
+    monkeypatch.setenv("CLICKSTREAM_LAKE_CATALOG", new_catalog(request.param, postgres, tmp_path))
     return root
 
 
@@ -135,7 +154,9 @@ def append_bronze(lake_root: str, rows: int) -> list[str]:
         return lake_writer.append(lake_root, "bronze_events", connection, "select * from rows")
 
 
-def test_s3_python_writes_and_reads_a_table(s3_server: S3Server, s3_lake: str):
+def test_s3_python_writes_and_reads_a_table(
+    s3_server: S3Server, postgres: CatalogServer, s3_lake: str, tmp_path
+):
     files = append_bronze(s3_lake, 10)
     assert len(files) == 2 and all(path.startswith(f"{s3_lake}/") for path in files)
     prefix = s3_lake.removeprefix(f"s3://{BUCKET}/")
@@ -150,6 +171,13 @@ def test_s3_python_writes_and_reads_a_table(s3_server: S3Server, s3_lake: str):
     assert sorted(scan.files) == sorted(files)
     with pytest.raises(lake_maintenance.LakeMaintenanceError, match="object storage"):
         lake_maintenance.maintain(s3_lake, log=lambda _message: None)
+    # The table is registered where lake_catalog says: on the server, or in the file.
+    catalog = load_config().lake_iceberg_catalog
+    if catalog.is_server:
+        assert postgres.tables(catalog.server) == ["bronze.events"]
+        assert list(tmp_path.rglob("*.db")) == []
+    else:
+        assert catalog.file.is_file()
 
 
 def test_s3_dbt_reads_the_lake_through_its_plugin(s3_lake: str, tmp_path):
@@ -220,10 +248,14 @@ def s3_pipeline(s3_stack: Config, tmp_path, monkeypatch) -> Config:
     return config
 
 
-def test_s3_taskmanager_killed_mid_stream(s3_server: S3Server, s3_pipeline: Config, tmp_path):
+def test_s3_taskmanager_killed_mid_stream(
+    s3_server: S3Server, postgres: CatalogServer, s3_pipeline: Config, tmp_path, monkeypatch
+):
     """kill -9 the TaskManager while both jobs write the lake on S3, start a new one: both jobs
-    restart from their latest checkpoint on S3, and each record lands once."""
-    config = s3_pipeline
+    restart from their latest checkpoint on S3, and each record lands once. As on several hosts,
+    nothing is shared through a local disk: the catalog is on the PostgreSQL server."""
+    config = replace(s3_pipeline, lake_catalog=new_catalog("server", postgres, tmp_path))
+    monkeypatch.setenv("CLICKSTREAM_LAKE_CATALOG", config.lake_catalog)
     records = list(simulate(generator_config(seed=7101), RECORDS))
     ids = submit_all(config)
     try:
@@ -259,11 +291,14 @@ def test_s3_taskmanager_killed_mid_stream(s3_server: S3Server, s3_pipeline: Conf
     assert any(key.endswith(".metadata.json") for key in objects)
     local = [
         path
-        for folder in (config.state_dir, Path(config.lake_catalog).parent)
+        for folder in (config.state_dir, tmp_path)
         for path in folder.rglob("*")
-        if path.suffix in (".parquet", ".avro") or path.name.endswith(".metadata.json")
+        if path.suffix in (".parquet", ".avro", ".db") or path.name.endswith(".metadata.json")
     ]
     assert local == []
+    # Both jobs committed through the catalog server: every lake table is registered there.
+    written = {table.identifier for table in lake_schema.lake_tables().values()}
+    assert set(postgres.tables(config.lake_catalog)) == written
     # The jobs' checkpoints went to S3 too.
     assert any("/chk-" in key for key in s3_server.keys("flink/checkpoints/"))
 
