@@ -3,7 +3,8 @@
 Strimzi's `KafkaNodePool`, `Kafka` and `KafkaTopic` run the broker; per Flink job a
 `FlinkDeployment` (Flink Kubernetes Operator, application mode) runs that job's SQL, rendered
 from flink_sql/ into a ConfigMap, through Flink's own SQL script driver. Versions come from
-jvm/pom.xml, sizes and settings from stack/config.py. What a user must provide, the apply order
+jvm/pom.xml, sizes and settings from stack/config.py, an S3 endpoint and region from the AWS
+environment (stack/object_store.py), never its keys. What a user must provide, the apply order
 and what is (and is not) validated: docs/scale-out.md, "Kubernetes".
 """
 
@@ -21,7 +22,8 @@ import yaml
 from pipeline.deploy import job_defaults, load_job
 from sqlcheck.project import job_names
 from stack import flink
-from stack.config import REPO_ROOT, Config
+from stack.config import REPO_ROOT, Config, is_object_store
+from stack.object_store import ENDPOINT_VARIABLES, REGION_VARIABLES, s3_settings
 
 POM = REPO_ROOT / "jvm" / "pom.xml"
 # Flink 2.x runs a SQL script in application mode itself (FLIP-480): this class is in
@@ -44,6 +46,10 @@ MIN_INSYNC_REPLICAS = 2
 LOCAL_ONLY_SETTINGS = {"state.backend.rocksdb.localdir"}
 # Cluster-wide settings of the local stack the pods keep (stack/flink.py cluster_settings).
 CLUSTER_SETTINGS_KEPT = ("restart-strategy.type", "env.java.opts.taskmanager", "web.submit.enable")
+# The official Flink image ships Flink's s3 file system in /opt/flink/opt/, not enabled: its
+# docker-entrypoint.sh links each jar this `;`-separated list names into plugins/ before it runs
+# any command, the operator's pod command included (Flink docs, Docker, "Using Filesystem Plugins").
+BUILT_IN_PLUGINS_VARIABLE = "ENABLE_BUILT_IN_PLUGINS"
 
 
 def pom_property(name: str, pom: Path = POM) -> str:
@@ -134,12 +140,50 @@ def flink_configuration(config: Config, job_name: str) -> dict[str, str]:
         **job_defaults(config, job_name),
         # The operator's savepoint upgrades and `jobs.py stop`'s savepoints go here.
         "execution.checkpointing.savepoint-dir": config.savepoint_uri,
+        # Checkpoints and savepoints on S3: the s3 plugin's endpoint and path-style requests, as
+        # the local stack sets them (its keys: the Secret, through the environment).
+        **(s3_settings().flink_settings() if is_object_store(config.state_storage) else {}),
     }
     return {key: _flink_value(value) for key, value in sorted(settings.items())}
 
 
 def _flink_value(value: object) -> str:
     return str(value).lower() if isinstance(value, bool) else str(value)
+
+
+def s3_plugin_jar(flink_version: str) -> str:
+    """Flink's s3 file system plugin as the image's opt/ names it (flink-dist: artifact-version),
+    the plugin `make jars` fetches for the local stack (jvm/pom.xml, profile flink-s3-plugin)."""
+    return f"flink-s3-fs-hadoop-{flink_version}.jar"
+
+
+def s3_secret_name(config: Config) -> str:
+    """The Secret holding the S3 keys: the user creates it (docs/scale-out.md, "Kubernetes"), so
+    no manifest, file or `kubectl apply` annotation ever holds them."""
+    return k8s_name(config.deployment, "s3")
+
+
+def s3_environment(config: Config, flink_version: str) -> dict[str, list[dict]]:
+    """The Flink container's `env` and `envFrom` when state or lake is on S3, none otherwise.
+
+    As locally (stack/object_store.py), every S3 client in the pods, Flink's s3 plugin and
+    Iceberg's S3FileIO, takes endpoint, region and keys from the AWS environment variables. The
+    endpoint and region are not secret: this process's, under the names object_store reads first.
+    The keys reach the environment from the Secret whole (`envFrom`), its keys the variable names,
+    so a session token may sit there too. The plugin only for state on S3: the lake's files go
+    through S3FileIO, never through Flink's file systems."""
+    state_on_s3 = is_object_store(config.state_storage)
+    if not (state_on_s3 or is_object_store(config.lake_root)):
+        return {}
+    settings = s3_settings()
+    env: list[dict] = []
+    if state_on_s3:
+        env.append({"name": BUILT_IN_PLUGINS_VARIABLE, "value": s3_plugin_jar(flink_version)})
+    variables = {ENDPOINT_VARIABLES[0]: settings.endpoint, REGION_VARIABLES[0]: settings.region}
+    env += [{"name": name, "value": value} for name, value in variables.items() if value]
+    environment: dict[str, list[dict]] = {"env": env} if env else {}
+    environment["envFrom"] = [{"secretRef": {"name": s3_secret_name(config)}}]
+    return environment
 
 
 def sql_config_map(config: Config) -> dict:
@@ -217,9 +261,17 @@ def flink_deployment(config: Config, target: Target, job_name: str) -> dict:
                 # The SQL lives in the ConfigMap, outside this spec: its hash here makes a changed
                 # script a changed spec, which the operator rolls out through a savepoint.
                 "metadata": {"annotations": {SQL_HASH_ANNOTATION: _sha256(script)}},
+                # spec.podTemplate is the base of the JobManager's and every TaskManager's pod:
+                # both start Flink, both read and write state and lake.
                 "spec": {
                     "initContainers": [copy_jars],
-                    "containers": [{"name": FLINK_CONTAINER, "volumeMounts": mounts}],
+                    "containers": [
+                        {
+                            "name": FLINK_CONTAINER,
+                            **s3_environment(config, flink_version),
+                            "volumeMounts": mounts,
+                        }
+                    ],
                     "volumes": volumes,
                 },
             },

@@ -6,6 +6,7 @@ kubernetes-validate. Nothing here talks to a cluster (docs/scale-out.md, "Kubern
 from __future__ import annotations
 
 import copy
+import dataclasses
 import functools
 import json
 import re
@@ -21,6 +22,7 @@ import yaml
 
 from stack import manifests
 from stack.config import load_config
+from stack.object_store import s3_settings
 
 ROOT = Path(__file__).resolve().parent.parent
 SCHEMAS = ROOT / ".stack" / "schemas"
@@ -376,3 +378,142 @@ def test_the_sql_config_map_fits_kubectl_apply(documents):
     annotations may hold 256 KiB in all (a ConfigMap alone may hold 1 MiB)."""
     (config_map,) = of_kind(documents, "ConfigMap")
     assert len(json.dumps(config_map)) < 256 * 1024
+
+
+# Values no manifest may hold: a key in the rendering process's environment must not leak.
+AWS_ENVIRONMENT = {
+    "AWS_ENDPOINT_URL_S3": "http://minio.storage:9000",
+    "AWS_REGION": "eu-west-1",
+    "AWS_ACCESS_KEY_ID": "AKIAMANIFESTTESTKEY",
+    "AWS_SECRET_ACCESS_KEY": "manifest-test-secret-2f8a",
+    "AWS_SESSION_TOKEN": "manifest-test-session-9c1d",
+}
+SECRETS = ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN")
+
+
+@pytest.fixture
+def aws_environment(monkeypatch) -> dict[str, str]:
+    """The rendering process's S3 settings (object_store reads them from the environment)."""
+    for name in ("AWS_ENDPOINT_URL", "AWS_DEFAULT_REGION"):
+        monkeypatch.delenv(name, raising=False)
+    for name, value in AWS_ENVIRONMENT.items():
+        monkeypatch.setenv(name, value)
+    return AWS_ENVIRONMENT
+
+
+def s3_config(**overrides):
+    settings = {
+        "state_storage": "s3://shop-state/clickstream",
+        "lake_root": "s3://shop-lake/clickstream",
+        "lake_catalog": "/tmp/catalog.db",
+    }
+    return load_config(**(settings | overrides))
+
+
+def flink_container(deployment: dict) -> dict:
+    """The container the operator merges into the JobManager's and every TaskManager's pod."""
+    (container,) = deployment["spec"]["podTemplate"]["spec"]["containers"]
+    assert container["name"] == manifests.FLINK_CONTAINER
+    # No per-role template that would replace the shared one's containers.
+    assert "podTemplate" not in deployment["spec"]["jobManager"]
+    assert "podTemplate" not in deployment["spec"]["taskManager"]
+    return container
+
+
+def environment_of(container: dict) -> dict[str, str]:
+    return {variable["name"]: variable["value"] for variable in container.get("env", [])}
+
+
+def documented_secret() -> tuple[str, list[str]]:
+    """The name and keys of the Secret docs/scale-out.md's `kubectl create secret generic` makes."""
+    text = (ROOT / "docs" / "scale-out.md").read_text()
+    (command,) = re.findall(r"kubectl create secret generic .*?\n\s*```", text, re.S)
+    name = command.split()[4]
+    return name, re.findall(r"--from-literal=(\w+)=", command)
+
+
+def test_state_on_s3_enables_flinks_s3_plugin_in_every_flink_pod(aws_environment):
+    documents = manifests.render(s3_config())
+    jar = f"flink-s3-fs-hadoop-{manifests.pom_property('flink.version')}.jar"
+    deployments = of_kind(documents, "FlinkDeployment")
+    assert len(deployments) == 2
+    for deployment in deployments:
+        environment = environment_of(flink_container(deployment))
+        assert environment["ENABLE_BUILT_IN_PLUGINS"] == jar
+        # The local stack's s3 plugin settings, from object_store's one function.
+        configuration = deployment["spec"]["flinkConfiguration"]
+        assert configuration["s3.endpoint"] == aws_environment["AWS_ENDPOINT_URL_S3"]
+        assert configuration["s3.path.style.access"] == "true"
+        assert configuration["execution.checkpointing.dir"].startswith("s3://shop-state/")
+        assert configuration["execution.checkpointing.savepoint-dir"].startswith("s3://shop-state/")
+
+
+def test_the_pods_get_the_s3_settings_from_the_environment_and_a_secret(aws_environment):
+    documents = manifests.render(s3_config(deployment="shop"))
+    name, documented = documented_secret()
+    assert name == manifests.s3_secret_name(load_config()) == "clickstream-s3"
+    assert documented == ["AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY"]
+    for deployment in of_kind(documents, "FlinkDeployment"):
+        container = flink_container(deployment)
+        assert container["envFrom"] == [{"secretRef": {"name": "shop-s3"}}]
+        # The pod's environment: its `env`, and the Secret the docs tell the user to create.
+        secret = {name: aws_environment[name] for name in documented}
+        in_pod = s3_settings({**secret, **environment_of(container)})
+        expected = s3_settings(aws_environment)
+        assert in_pod == dataclasses.replace(expected, session_token=None)
+        assert in_pod.endpoint and in_pod.region and in_pod.secret_access_key
+
+
+def test_no_key_is_written_into_any_manifest(tmp_path, aws_environment):
+    for index, config in enumerate((s3_config(), s3_config(state_storage=""))):
+        documents = manifests.render(config)
+        text = "".join(
+            path.read_text() for path in manifests.write(documents, tmp_path / str(index))
+        )
+        assert aws_environment["AWS_REGION"] in text  # the environment was read
+        for name in SECRETS:
+            assert aws_environment[name] not in text, name
+
+
+def test_manifests_with_s3_still_match_the_schemas(aws_environment):
+    documents = manifests.render(s3_config())
+    for document in of_kind(documents, "FlinkDeployment"):
+        assert flink_errors(document) == []
+        assert operator_rule_errors(document) == []
+        pod = {"apiVersion": "v1", "kind": "Pod", "metadata": {"name": "template"}}
+        pod["spec"] = copy.deepcopy(document["spec"]["podTemplate"]["spec"])
+        pod["spec"]["containers"][0]["image"] = document["spec"]["image"]
+        assert core_errors(pod) == []
+        broken = copy.deepcopy(pod)
+        broken["spec"]["containers"][0]["envFrom"][0]["secretRef"]["key"] = "AWS_ACCESS_KEY_ID"
+        assert core_errors(broken) != []
+    for document in of_kind(documents, "PersistentVolumeClaim"):
+        assert core_errors(document) == []
+
+
+def test_a_lake_alone_on_s3_gets_the_settings_but_not_the_plugin(aws_environment):
+    documents = manifests.render(s3_config(state_storage=""))
+    for deployment in of_kind(documents, "FlinkDeployment"):
+        container = flink_container(deployment)
+        environment = environment_of(container)
+        assert "ENABLE_BUILT_IN_PLUGINS" not in environment
+        assert environment["AWS_ENDPOINT_URL_S3"] == aws_environment["AWS_ENDPOINT_URL_S3"]
+        assert container["envFrom"] == [{"secretRef": {"name": "clickstream-s3"}}]
+        assert not [key for key in deployment["spec"]["flinkConfiguration"] if "s3" in key]
+
+
+def test_unset_endpoint_and_region_are_left_out(monkeypatch, aws_environment):
+    monkeypatch.delenv("AWS_ENDPOINT_URL_S3")
+    monkeypatch.delenv("AWS_REGION")
+    for deployment in of_kind(manifests.render(s3_config()), "FlinkDeployment"):
+        container = flink_container(deployment)
+        assert set(environment_of(container)) == {"ENABLE_BUILT_IN_PLUGINS"}
+        assert "s3.endpoint" not in deployment["spec"]["flinkConfiguration"]
+
+
+def test_a_local_config_renders_the_same_whatever_the_aws_environment(monkeypatch, documents):
+    for name, value in AWS_ENVIRONMENT.items():
+        monkeypatch.setenv(name, value)
+    assert manifests.render(load_config()) == documents
+    for deployment in of_kind(documents, "FlinkDeployment"):
+        assert set(flink_container(deployment)) == {"name", "volumeMounts"}
