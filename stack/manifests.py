@@ -23,6 +23,7 @@ from pipeline.deploy import job_defaults, load_job
 from sqlcheck.project import job_names
 from stack import flink
 from stack.config import REPO_ROOT, Config, is_object_store
+from stack.lake_catalog import LAKE_CATALOG_FILE
 from stack.object_store import ENDPOINT_VARIABLES, REGION_VARIABLES, s3_settings
 
 POM = REPO_ROOT / "jvm" / "pom.xml"
@@ -106,7 +107,7 @@ def pod_config(config: Config) -> Config:
     if config.lake_iceberg_catalog.is_server:
         lake_catalog = config.lake_catalog
     else:
-        lake_catalog = str(STATE_MOUNT / "lake-catalog" / "catalog.db") if remote else ""
+        lake_catalog = str(STATE_MOUNT / "lake-catalog" / LAKE_CATALOG_FILE) if remote else ""
     return dataclasses.replace(
         config,
         kafka_bootstrap_servers=config.kafka_bootstrap_servers
@@ -115,6 +116,22 @@ def pod_config(config: Config) -> Config:
         lake_catalog=lake_catalog,
         state_dir=STATE_MOUNT,
     )
+
+
+def shared_volumes(in_cluster: Config) -> dict[str, Path]:
+    """The volumes every Flink pod mounts (ReadWriteMany claims), by purpose, for the in-cluster
+    config: the state volume while checkpoints or a SQLite catalog live on it, the lake volume
+    for a lake on local disk. State and lake on S3 with a catalog server need none."""
+    volumes: dict[str, Path] = {}
+    catalog = in_cluster.lake_iceberg_catalog
+    if (
+        not is_object_store(in_cluster.state_storage)
+        or STATE_MOUNT in (catalog.file or Path()).parents
+    ):
+        volumes["flink-state"] = STATE_MOUNT
+    if in_cluster.lake_root == LAKE_MOUNT:
+        volumes["lake"] = Path(LAKE_MOUNT)
+    return volumes
 
 
 def kafka_cluster_name(config: Config) -> str:
@@ -217,24 +234,15 @@ def flink_deployment(config: Config, target: Target, job_name: str) -> dict:
     mounts = [
         {"name": "jars", "mountPath": JARS_MOUNT},
         {"name": "sql", "mountPath": SQL_MOUNT, "readOnly": True},
-        {"name": "flink-state", "mountPath": str(STATE_MOUNT)},
     ]
     volumes: list[dict] = [
         {"name": "jars", "emptyDir": {}},
         {"name": "sql", "configMap": {"name": k8s_name(config.deployment, "sql")}},
-        {
-            "name": "flink-state",
-            "persistentVolumeClaim": {"claimName": k8s_name(config.deployment, "flink-state")},
-        },
     ]
-    if config.lake_root == LAKE_MOUNT:
-        mounts.append({"name": "lake", "mountPath": LAKE_MOUNT})
-        volumes.append(
-            {
-                "name": "lake",
-                "persistentVolumeClaim": {"claimName": k8s_name(config.deployment, "lake")},
-            }
-        )
+    for purpose, mount in shared_volumes(config).items():
+        mounts.append({"name": purpose, "mountPath": str(mount)})
+        claim = {"claimName": k8s_name(config.deployment, purpose)}
+        volumes.append({"name": purpose, "persistentVolumeClaim": claim})
     copy_jars = {
         "name": "clickstream-jars",
         "image": target.jars_image,
@@ -361,9 +369,9 @@ def render(config: Config, target: Target | None = None) -> list[dict]:
     in_cluster = pod_config(config)
     documents = [kafka_node_pool(config, target), kafka(config), kafka_topic(config)]
     documents.append(sql_config_map(in_cluster))
-    documents.append(volume_claim(config, target, "flink-state", target.state_storage))
-    if in_cluster.lake_root == LAKE_MOUNT:
-        documents.append(volume_claim(config, target, "lake", target.lake_storage))
+    sizes = {"flink-state": target.state_storage, "lake": target.lake_storage}
+    for purpose in shared_volumes(in_cluster):
+        documents.append(volume_claim(config, target, purpose, sizes[purpose]))
     documents += [flink_deployment(in_cluster, target, job) for job in job_names(config.sql_dir)]
     return documents
 

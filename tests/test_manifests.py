@@ -517,3 +517,22 @@ def test_a_local_config_renders_the_same_whatever_the_aws_environment(monkeypatc
     assert manifests.render(load_config()) == documents
     for deployment in of_kind(documents, "FlinkDeployment"):
         assert set(flink_container(deployment)) == {"name", "volumeMounts"}
+
+
+def test_state_lake_and_catalog_off_the_pods_need_no_shared_volume(aws_environment):
+    """The shape of several hosts: checkpoints and lake on S3, the catalog on a PostgreSQL
+    server. No ReadWriteMany claim is left; each job's script names the server; the pods still
+    match the schemas."""
+    server = "postgresql://lake@catalog.db.svc:5432/lake"
+    documents = manifests.render(s3_config(lake_catalog=server))
+    assert of_kind(documents, "PersistentVolumeClaim") == []
+    scripts = of_kind(documents, "ConfigMap")[0]["data"]
+    assert "'uri' = 'jdbc:postgresql://catalog.db.svc:5432/lake?user=lake'" in scripts["bronze.sql"]
+    for deployment in of_kind(documents, "FlinkDeployment"):
+        pod = deployment["spec"]["podTemplate"]["spec"]
+        assert {volume["name"] for volume in pod["volumes"]} == {"jars", "sql"}
+        assert flink_errors(deployment) == []
+    # With the catalog a SQLite file, it stays on the state volume, the one claim left.
+    documents = manifests.render(s3_config())
+    claims = [d["metadata"]["name"] for d in of_kind(documents, "PersistentVolumeClaim")]
+    assert claims == ["clickstream-flink-state"]

@@ -277,7 +277,7 @@ def test_s3_taskmanager_killed_mid_stream(
     counted = time.monotonic() - started
     files = sum(len(lake.committed_files(config.lake_root, table)) for table in lake.TABLES)
     report(
-        f"TaskManager kill -9, lake and checkpoints on S3 ({recovery.restarts})",
+        f"TaskManager kill -9, lake and checkpoints on S3, catalog on PostgreSQL ({recovery.restarts})",
         **recovery.seconds,
         exact_comparison_took=compared,
     )
