@@ -45,8 +45,6 @@ REPLICATION_FACTOR = 3
 MIN_INSYNC_REPLICAS = 2
 # A pod-local path on this machine: in a pod RocksDB uses Flink's io.tmp.dirs instead.
 LOCAL_ONLY_SETTINGS = {"state.backend.rocksdb.localdir"}
-# Cluster-wide settings of the local stack the pods keep (stack/flink.py cluster_settings).
-CLUSTER_SETTINGS_KEPT = ("restart-strategy.type", "env.java.opts.taskmanager", "web.submit.enable")
 # The official Flink image ships Flink's s3 file system in /opt/flink/opt/, not enabled: its
 # docker-entrypoint.sh links each jar this `;`-separated list names into plugins/ before it runs
 # any command, the operator's pod command included (Flink docs, Docker, "Using Filesystem Plugins").
@@ -151,7 +149,7 @@ def flink_configuration(config: Config, job_name: str) -> dict[str, str]:
     """The job's Flink settings as the local stack has them, with paths on the shared volume."""
     cluster = flink.cluster_settings(config)
     settings: dict[str, object] = {
-        **{key: cluster[key] for key in CLUSTER_SETTINGS_KEPT},
+        **{key: cluster[key] for key in flink.PORTABLE_CLUSTER_SETTINGS},
         "taskmanager.numberOfTaskSlots": config.taskmanager_slots,
         **{k: v for k, v in flink.state_settings(config).items() if k not in LOCAL_ONLY_SETTINGS},
         **job_defaults(config, job_name),

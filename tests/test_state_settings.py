@@ -50,9 +50,12 @@ def test_docker_compose_sets_state_as_the_local_cluster_does():
     assert {key: properties.get(key) for key in wanted} == wanted
 
 
-def test_docker_compose_spreads_slots_over_taskmanagers_as_the_local_cluster_does():
-    key = "taskmanager.load-balance.mode"
-    assert compose_flink_properties()[key] == flink.cluster_settings(load_config())[key]
+def test_docker_compose_runs_the_portable_settings_of_the_local_cluster():
+    """Slots spread over TaskManagers, the GC, restarts, failure detection, RPC timeouts."""
+    properties = compose_flink_properties()
+    local = flink.cluster_settings(load_config())
+    for key in flink.PORTABLE_CLUSTER_SETTINGS:
+        assert properties.get(key) == local[key], key
 
 
 def test_an_unknown_state_backend_is_refused():
