@@ -456,17 +456,14 @@ def maintain(
     unknown = sorted(set(tables or ()) - set(lake_schema.lake_tables()))
     if unknown:
         _fail(f"no lake table {', '.join(unknown)}")
-    try:
-        lake_maintenance.maintain(
-            load_config().lake_root,
-            tables=tables or None,
-            min_age=timedelta(minutes=min_age_minutes),
-            keep_snapshots_for=timedelta(hours=keep_snapshots_hours),
-            orphan_age=timedelta(hours=orphan_age_hours),
-            log=typer.echo,
-        )
-    except lake_maintenance.LakeMaintenanceError as error:
-        _fail(str(error))
+    lake_maintenance.maintain(
+        load_config().lake_root,
+        tables=tables or None,
+        min_age=timedelta(minutes=min_age_minutes),
+        keep_snapshots_for=timedelta(hours=keep_snapshots_hours),
+        orphan_age=timedelta(hours=orphan_age_hours),
+        log=typer.echo,
+    )
 
 
 @app.command()

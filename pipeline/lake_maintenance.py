@@ -15,6 +15,9 @@ that is 8,640 small files and snapshots per table and day. `maintain` does, per 
    snapshots expired, files of checkpoints that failed. The age guard keeps the files of a
    checkpoint that is still being written.
 
+A lake on S3 is maintained the same way: the compacted file is written locally and uploaded,
+the table's objects are listed (with their last-modified times) and deleted through s3fs.
+
 Never blocking the writers: nothing is locked. A commit races the Flink sinks' commits through
 the catalog's compare-and-swap; on a lost race the table is reloaded and the commit retried (an
 append never removes the files a compaction replaces, so the plan stays valid).
@@ -23,8 +26,11 @@ append never removes the files a compaction replaces, so the plan stays valid).
 from __future__ import annotations
 
 import os
+import posixpath
+import shutil
+import tempfile
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -34,6 +40,7 @@ import duckdb
 from pipeline import lake_reader, lake_schema
 from pipeline.lake_writer import commit_with_retries
 from stack.config import is_object_store
+from stack.object_store import s3_settings
 
 # The defaults (jobs.py maintain reads them): compact files older than the dashboard's window of
 # recent commits (tests/test_lake_maintenance.py holds it so), keep 6 h of time travel, and leave
@@ -70,10 +77,6 @@ class TableMaintenance:
         )
 
 
-class LakeMaintenanceError(RuntimeError):
-    """Maintenance cannot run on this lake."""
-
-
 def maintain(
     lake_root: str | Path,
     *,
@@ -85,13 +88,6 @@ def maintain(
     log: Callable[[str], None] = print,
 ) -> list[TableMaintenance]:
     """Compact, expire and clean every lake table (or `tables`) that exists; a report each."""
-    if is_object_store(lake_root):
-        raise LakeMaintenanceError(
-            f"lake maintenance does not run on a lake on object storage yet ({lake_root}): "
-            "compaction and orphan cleanup work on local files (rename, os.walk); on S3 expire "
-            "files with the store's lifecycle rules meanwhile (docs/lake.md, "
-            '"The lake on object storage")'
-        )
     now = now or datetime.now(UTC)
     reports = []
     for table in tables or list(lake_schema.lake_tables()):
@@ -146,10 +142,9 @@ def _compact(lake_root: str | Path, table: str, committed_before: datetime) -> i
     rewritten = []  # (the files replaced, the file replacing them)
     for files in small.values():
         paths = [lake_reader.local_path(f.file_path) for f in files]
-        partition_dir = Path(paths[0]).parent
-        target = partition_dir / f"compacted-{uuid.uuid4()}.parquet"
+        target = f"{posixpath.dirname(paths[0])}/compacted-{uuid.uuid4()}.parquet"
         _rewrite(table_scan, paths, target)
-        rewritten.append((files, str(target)))
+        rewritten.append((files, target))
 
     def commit(fresh) -> None:
         # An `overwrite` snapshot (pyiceberg writes no `replace`) that says it is ours: readers of
@@ -169,21 +164,33 @@ def _compact(lake_root: str | Path, table: str, committed_before: datetime) -> i
     return len(rewritten)
 
 
-def _rewrite(table_scan: lake_reader.TableScan, paths: list[str], target: Path) -> None:
-    """The rows of `paths` as one Parquet file at `target`, columns and field ids as the table's
-    current schema (an older file lacking a newer column gets NULLs)."""
+def _rewrite(table_scan: lake_reader.TableScan, paths: list[str], target: str) -> None:
+    """The rows of `paths` as one Parquet file at `target` (a local path or an S3 URI), columns
+    and field ids as the table's current schema (an older file lacking a newer column gets
+    NULLs). It appears whole: written beside it under another name and renamed, or on S3
+    written locally and uploaded (an object appears whole)."""
     partial = lake_reader.TableScan(
         table_scan.table, table_scan.snapshot_id, None, tuple(paths), table_scan.columns
     )
     field_ids = ", ".join(f'"{c.name}": {c.field_id}' for c in table_scan.columns)
-    scratch = target.with_name(f".{target.name}.writing")
-    with duckdb.connect() as connection:
-        connection.execute("set preserve_insertion_order = false")
-        connection.execute(
-            f"copy ({partial.select_sql()}) to '{scratch}' "
-            f"(format parquet, field_ids {{{field_ids}}}, compression zstd)"
-        )
-    scratch.rename(target)
+    remote = is_object_store(target)
+    folder = Path(tempfile.mkdtemp(prefix="lake-compact-")) if remote else Path(target).parent
+    scratch = folder / f".{posixpath.basename(target)}.writing"
+    try:
+        with duckdb.connect() as connection:
+            lake_reader.allow_reads(connection, [partial])
+            connection.execute("set preserve_insertion_order = false")
+            connection.execute(
+                f"copy ({partial.select_sql()}) to '{scratch}' "
+                f"(format parquet, field_ids {{{field_ids}}}, compression zstd)"
+            )
+        if remote:
+            s3_settings().filesystem().put_file(str(scratch), target)
+        else:
+            scratch.rename(target)
+    finally:
+        if remote:
+            shutil.rmtree(folder)
 
 
 # --- snapshots and orphans -----------------------------------------------------------------------
@@ -226,23 +233,46 @@ def _remove_orphans(lake_root: str | Path, table: str, older_than: datetime) -> 
         for entry in manifest.fetch_manifest_entry(io, discard_deleted=True):
             referenced.add(entry.data_file.file_path)
     referenced = {lake_reader.local_path(path) for path in referenced}
-    folder = Path(lake_reader.local_path(iceberg_table.location()))
+    folder = lake_reader.local_path(iceberg_table.location())
     cutoff = older_than.timestamp()
     removed = 0
-    # Writers add, move and delete files meanwhile: os.walk skips a folder that vanished, and a
-    # file that vanished between the listing and its stat is no orphan to remove.
+    for path, modified in _files_under(folder):
+        if path not in referenced and modified < cutoff and _delete(path):
+            removed += 1
+    return removed
+
+
+def _files_under(folder: str) -> Iterator[tuple[str, float]]:
+    """Every file under `folder` (a local path or an S3 URI) and its modification time (epoch
+    seconds). Writers add, move and delete files meanwhile: os.walk skips a folder that vanished,
+    and a file that vanished between the listing and its stat is left out."""
+    if is_object_store(folder):
+        scheme = folder.partition("://")[0]
+        filesystem = s3_settings().filesystem()
+        filesystem.invalidate_cache(folder)  # s3fs caches listings; the writers do not wait
+        listing = filesystem.find(folder, detail=True)
+        for key, info in listing.items():
+            yield f"{scheme}://{key}", info["LastModified"].timestamp()
+        return
     for parent, _, names in os.walk(folder):
         for name in names:
-            path = Path(parent, name)
-            if str(path) in referenced:
-                continue
+            path = os.path.join(parent, name)
             try:
-                if path.stat().st_mtime < cutoff:
-                    path.unlink()
-                    removed += 1
+                yield path, os.stat(path).st_mtime
             except FileNotFoundError:
                 continue
-    return removed
+
+
+def _delete(path: str) -> bool:
+    """Delete a file (local or on S3); False if it was gone already."""
+    try:
+        if is_object_store(path):
+            s3_settings().filesystem().rm_file(path)
+        else:
+            os.unlink(path)
+    except FileNotFoundError:
+        return False
+    return True
 
 
 def _set_properties(lake_root: str | Path, table: str) -> None:
