@@ -178,6 +178,31 @@ def s3_secret_name(config: Config) -> str:
     return k8s_name(config.deployment, "s3")
 
 
+# A catalog server's password reaches the pods as a .pgpass file from a Secret the user creates,
+# named by PGPASSFILE, which pgjdbc reads (the URI never carries it: stack/lake_catalog.py). The
+# official image runs Flink as group 9999: fsGroup lets it read the Secret's file, mode 0440.
+CATALOG_PASSWORD_MOUNT = "/etc/clickstream/catalog"
+CATALOG_PASSWORD_KEY = "pgpass"
+FLINK_GROUP = 9999
+
+
+def catalog_secret_name(config: Config) -> str:
+    """The Secret holding the catalog server's .pgpass line (docs/scale-out.md, "Kubernetes")."""
+    return k8s_name(config.deployment, "catalog")
+
+
+def catalog_password(config: Config) -> tuple[dict, dict, dict] | None:
+    """With a catalog server, the Flink container's PGPASSFILE variable, its mount and the pod's
+    volume of the Secret; None for a SQLite catalog."""
+    if not config.lake_iceberg_catalog.is_server:
+        return None
+    path = f"{CATALOG_PASSWORD_MOUNT}/{CATALOG_PASSWORD_KEY}"
+    variable = {"name": "PGPASSFILE", "value": path}
+    mount = {"name": "catalog-password", "mountPath": CATALOG_PASSWORD_MOUNT, "readOnly": True}
+    secret = {"secretName": catalog_secret_name(config), "defaultMode": 0o440}
+    return variable, mount, {"name": "catalog-password", "secret": secret}
+
+
 def s3_environment(config: Config, flink_version: str) -> dict[str, list[dict]]:
     """The Flink container's `env` and `envFrom` when state or lake is on S3, none otherwise.
 
@@ -241,6 +266,15 @@ def flink_deployment(config: Config, target: Target, job_name: str) -> dict:
         mounts.append({"name": purpose, "mountPath": str(mount)})
         claim = {"claimName": k8s_name(config.deployment, purpose)}
         volumes.append({"name": purpose, "persistentVolumeClaim": claim})
+    environment = s3_environment(config, flink_version)
+    pod_security: dict = {}
+    password = catalog_password(config)
+    if password is not None:
+        variable, mount, volume = password
+        environment["env"] = [*environment.get("env", []), variable]
+        mounts.append(mount)
+        volumes.append(volume)
+        pod_security = {"securityContext": {"fsGroup": FLINK_GROUP}}
     copy_jars = {
         "name": "clickstream-jars",
         "image": target.jars_image,
@@ -270,13 +304,10 @@ def flink_deployment(config: Config, target: Target, job_name: str) -> dict:
                 # spec.podTemplate is the base of the JobManager's and every TaskManager's pod:
                 # both start Flink, both read and write state and lake.
                 "spec": {
+                    **pod_security,
                     "initContainers": [copy_jars],
                     "containers": [
-                        {
-                            "name": FLINK_CONTAINER,
-                            **s3_environment(config, flink_version),
-                            "volumeMounts": mounts,
-                        }
+                        {"name": FLINK_CONTAINER, **environment, "volumeMounts": mounts}
                     ],
                     "volumes": volumes,
                 },

@@ -424,12 +424,13 @@ def environment_of(container: dict) -> dict[str, str]:
     return {variable["name"]: variable["value"] for variable in container.get("env", [])}
 
 
-def documented_secret() -> tuple[str, list[str]]:
-    """The name and keys of the Secret docs/scale-out.md's `kubectl create secret generic` makes."""
+def documented_secret(suffix: str = "-s3") -> tuple[str, list[str]]:
+    """The name and keys of the Secret docs/scale-out.md's `kubectl create secret generic` makes
+    whose name ends in `suffix`."""
     text = (ROOT / "docs" / "scale-out.md").read_text()
-    (command,) = re.findall(r"kubectl create secret generic .*?\n\s*```", text, re.S)
-    name = command.split()[4]
-    return name, re.findall(r"--from-literal=(\w+)=", command)
+    commands = re.findall(r"kubectl create secret generic .*?\n\s*```", text, re.S)
+    (command,) = [command for command in commands if command.split()[4].endswith(suffix)]
+    return command.split()[4], re.findall(r"--from-(?:literal|file)=(\w+)=", command)
 
 
 def test_state_on_s3_enables_flinks_s3_plugin_in_every_flink_pod(aws_environment):
@@ -528,10 +529,24 @@ def test_state_lake_and_catalog_off_the_pods_need_no_shared_volume(aws_environme
     assert of_kind(documents, "PersistentVolumeClaim") == []
     scripts = of_kind(documents, "ConfigMap")[0]["data"]
     assert "'uri' = 'jdbc:postgresql://catalog.db.svc:5432/lake?user=lake'" in scripts["bronze.sql"]
+    name, keys = documented_secret("-catalog")
+    assert name == manifests.catalog_secret_name(load_config()) and keys == ["pgpass"]
     for deployment in of_kind(documents, "FlinkDeployment"):
         pod = deployment["spec"]["podTemplate"]["spec"]
-        assert {volume["name"] for volume in pod["volumes"]} == {"jars", "sql"}
+        assert {volume["name"] for volume in pod["volumes"]} == {"jars", "sql", "catalog-password"}
+        # The password: a .pgpass from the Secret, which pgjdbc finds through PGPASSFILE.
+        (secret,) = [v["secret"] for v in pod["volumes"] if "secret" in v]
+        assert secret["secretName"] == "clickstream-catalog"
+        container = flink_container(deployment)
+        (mount,) = [m for m in container["volumeMounts"] if m["name"] == "catalog-password"]
+        path = environment_of(container)["PGPASSFILE"]
+        assert path == f"{mount['mountPath']}/{keys[0]}"
+        assert pod["securityContext"]["fsGroup"] == manifests.FLINK_GROUP
         assert flink_errors(deployment) == []
+        template = {"apiVersion": "v1", "kind": "Pod", "metadata": {"name": "template"}}
+        template["spec"] = copy.deepcopy(pod)
+        template["spec"]["containers"][0]["image"] = deployment["spec"]["image"]
+        assert core_errors(template) == []
     # With the catalog a SQLite file, it stays on the state volume, the one claim left.
     documents = manifests.render(s3_config())
     claims = [d["metadata"]["name"] for d in of_kind(documents, "PersistentVolumeClaim")]
