@@ -138,13 +138,17 @@ def client_environment(config: Config, settings: dict[str, str], batch: bool = F
     mode = EnvironmentSettings.new_instance()
     mode = mode.in_batch_mode() if batch else mode.in_streaming_mode()
     environment = TableEnvironment.create(mode.with_configuration(client).build())
+    # The client creates the lake's tables: give its JVM this environment's S3 endpoint and keys
+    # and the catalog server's password file, whatever environment it was started in (it lives
+    # as long as this process).
+    properties = config.lake_iceberg_catalog.java_system_properties(os.environ)
     if is_object_store(config.lake_root) or is_object_store(config.state_storage):
-        # The client plans against S3 (Iceberg creates tables there): give its JVM this
-        # environment's endpoint and keys, whatever environment it was started in.
+        properties |= s3_settings().java_system_properties()
+    if properties:
         from pyflink.java_gateway import get_gateway
 
         system = get_gateway().jvm.System
-        for key, value in s3_settings().java_system_properties().items():
+        for key, value in properties.items():
             system.setProperty(key, value)
     for key, value in settings.items():
         environment.get_config().set(key, value)

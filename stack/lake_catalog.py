@@ -12,6 +12,7 @@ Two kinds, by the setting `lake_catalog` (docs/lake.md, "Catalog"):
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import urlsplit
@@ -23,6 +24,9 @@ LAKE_CATALOG_BUSY_TIMEOUT_MS = 30_000
 # The catalog servers lake_catalog may name, by URI scheme.
 CATALOG_SERVER_SCHEMES = ("postgresql",)
 POSTGRESQL_PORT = 5432
+# Where both drivers find a catalog server's password (libpq and pgjdbc; default ~/.pgpass).
+PASSWORD_FILE_VARIABLE = "PGPASSFILE"
+PGJDBC_PASSWORD_FILE_PROPERTY = "org.postgresql.pgpassfile"
 
 
 class LakeCatalogError(ValueError):
@@ -88,6 +92,13 @@ class LakeCatalog:
             user, host, port, database = self._server_parts
             return f"postgresql+psycopg2://{user}@{host}:{port}/{database}"
         return f"sqlite:///{self.file}"
+
+    def java_system_properties(self, environ: Mapping[str, str]) -> dict[str, str]:
+        """For a JVM started in another environment (PyFlink's client): the password file
+        `environ` names, as pgjdbc's system property, which it reads before PGPASSFILE."""
+        if self.is_server and environ.get(PASSWORD_FILE_VARIABLE):
+            return {PGJDBC_PASSWORD_FILE_PROPERTY: environ[PASSWORD_FILE_VARIABLE]}
+        return {}
 
     def may_hold_tables(self) -> bool:
         """False only for a SQLite file no job has created yet (a server is always asked)."""

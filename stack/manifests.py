@@ -23,7 +23,7 @@ from pipeline.deploy import job_defaults, load_job
 from sqlcheck.project import job_names
 from stack import flink
 from stack.config import REPO_ROOT, Config, is_object_store
-from stack.lake_catalog import LAKE_CATALOG_FILE
+from stack.lake_catalog import LAKE_CATALOG_FILE, PASSWORD_FILE_VARIABLE
 from stack.object_store import ENDPOINT_VARIABLES, REGION_VARIABLES, s3_settings
 
 POM = REPO_ROOT / "jvm" / "pom.xml"
@@ -197,7 +197,7 @@ def catalog_password(config: Config) -> tuple[dict, dict, dict] | None:
     if not config.lake_iceberg_catalog.is_server:
         return None
     path = f"{CATALOG_PASSWORD_MOUNT}/{CATALOG_PASSWORD_KEY}"
-    variable = {"name": "PGPASSFILE", "value": path}
+    variable = {"name": PASSWORD_FILE_VARIABLE, "value": path}
     mount = {"name": "catalog-password", "mountPath": CATALOG_PASSWORD_MOUNT, "readOnly": True}
     secret = {"secretName": catalog_secret_name(config), "defaultMode": 0o440}
     return variable, mount, {"name": "catalog-password", "secret": secret}

@@ -136,6 +136,16 @@ def test_a_catalog_server_is_named_the_same_to_flink_and_to_the_readers(tmp_path
     assert config.warehouse_path == expected / "clickstream.duckdb"
 
 
+def test_the_clients_jvm_gets_the_catalog_servers_password_file_not_the_password():
+    server = LakeCatalog.parse("postgresql://lake@db.internal/shop")
+    environ = {"PGPASSFILE": "/etc/clickstream/pgpass", "PGPASSWORD": "secret"}
+    assert server.java_system_properties(environ) == {
+        "org.postgresql.pgpassfile": "/etc/clickstream/pgpass"
+    }
+    assert server.java_system_properties({}) == {}
+    assert LakeCatalog(file=Path("/c.db")).java_system_properties(environ) == {}
+
+
 def test_a_sqlite_catalog_file_is_created_by_its_first_writer_only(tmp_path):
     catalog = LakeCatalog.parse(tmp_path / "state" / "lake-catalog" / "catalog.db")
     assert not catalog.may_hold_tables()

@@ -1,6 +1,11 @@
 """A PostgreSQL server of a test's own, the lake's catalog server (lake_catalog = postgresql://…):
 PostgreSQL's binaries from the `pgserver` wheel (requirements.txt), a fresh data directory, a
-free loopback port, trust authentication, no Unix socket; stopped and deleted at the end.
+free loopback port, no Unix socket; stopped and deleted at the end.
+
+It asks for a password (scram-sha-256), as a real one does: the URI never carries it, so every
+client finds it in the password file `password_file` (a .pgpass line), which the caller names
+with PGPASSFILE (stack/lake_catalog.py) — psycopg2 in the readers, pgjdbc in the Flink
+processes and in PyFlink's client.
 
 PostgreSQL refuses to run as root: as root the server runs as `nobody`, from a copy of the
 binaries in its own folder (the project's checkout may be in a folder `nobody` cannot enter)."""
@@ -10,6 +15,7 @@ from __future__ import annotations
 import importlib.util
 import os
 import pwd
+import secrets
 import shutil
 import signal
 import subprocess
@@ -31,6 +37,7 @@ UNPRIVILEGED = "nobody"
 @dataclass(frozen=True)
 class CatalogServer:
     port: int
+    password_file: Path  # a .pgpass for this server, mode 0600
     log: Path
 
     def create_database(self, name: str) -> str:
@@ -57,7 +64,13 @@ class CatalogServer:
             connection.close()
 
     def _connect(self, database: str):
-        return psycopg2.connect(host="127.0.0.1", port=self.port, user=USER, dbname=database)
+        return psycopg2.connect(
+            host="127.0.0.1",
+            port=self.port,
+            user=USER,
+            dbname=database,
+            passfile=str(self.password_file),
+        )
 
     def answers(self) -> bool:
         try:
@@ -85,12 +98,21 @@ def _copy(install: Path, target: Path) -> Path:
     return target / package.name / install.name
 
 
+def _private_file(path: Path, text: str) -> None:
+    """A file only its owner reads (libpq ignores a password file others can read)."""
+    with os.fdopen(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600), "w") as file:
+        file.write(text)
+
+
 @contextmanager
 def catalog_server(timeout_s: float = 60) -> Iterator[CatalogServer]:
     """A running PostgreSQL server; stopped (fast shutdown) and its folder deleted after."""
     folder = Path(tempfile.mkdtemp(prefix="clickstream-catalog-"))
+    client = Path(tempfile.mkdtemp(prefix="clickstream-catalog-client-"))
+    password = secrets.token_hex(16)
     install = _binaries()
-    account: dict[str, int] = {}
+    _private_file(folder / "password", password + "\n")  # initdb's, for the superuser
+    account: dict[str, object] = {}
     if os.geteuid() == 0:
         entry = pwd.getpwnam(UNPRIVILEGED)
         account = {"user": entry.pw_uid, "group": entry.pw_gid, "extra_groups": []}
@@ -100,14 +122,17 @@ def catalog_server(timeout_s: float = 60) -> Iterator[CatalogServer]:
     data, log = folder / "data", folder / "postgres.log"
     process = None
     try:
+        authentication = ["--auth=scram-sha-256", f"--pwfile={folder / 'password'}"]
         subprocess.run(
-            [install / "bin" / "initdb", "-D", data, "-U", USER, "--auth=trust", "--no-sync"],
+            [install / "bin" / "initdb", "-D", data, "-U", USER, "--no-sync", *authentication],
             cwd=folder,
             check=True,
             capture_output=True,
             **account,
         )
         (port,) = free_ports(1)
+        password_file = client / "pgpass"
+        _private_file(password_file, f"127.0.0.1:{port}:*:{USER}:{password}\n")
         listen = ["-h", "127.0.0.1", "-p", str(port), "-k", "", "-c", "fsync=off"]
         with log.open("wb") as output:
             process = subprocess.Popen(
@@ -118,7 +143,7 @@ def catalog_server(timeout_s: float = 60) -> Iterator[CatalogServer]:
                 stdin=subprocess.DEVNULL,
                 **account,
             )
-        server = CatalogServer(port, log)
+        server = CatalogServer(port, password_file, log)
         assert wait_until(lambda: process.poll() is not None or server.answers(), timeout_s, 0.1)
         assert process.poll() is None, log.read_text()
         yield server
@@ -133,3 +158,4 @@ def catalog_server(timeout_s: float = 60) -> Iterator[CatalogServer]:
                 process.kill()
                 process.wait()
         shutil.rmtree(folder, ignore_errors=True)
+        shutil.rmtree(client, ignore_errors=True)

@@ -51,6 +51,7 @@ from generator.simulate import simulate
 from pipeline import lake, lake_maintenance, lake_reader, lake_schema, lake_writer, marts
 from stack import flink, kafka
 from stack.config import Config, load_config, private_stack_environ
+from stack.lake_catalog import PASSWORD_FILE_VARIABLE
 from stack.processes import free_ports, wait_until
 
 pytestmark = pytest.mark.integration
@@ -118,8 +119,11 @@ def _answers(server: S3Server) -> bool:
 
 @pytest.fixture(scope="module")
 def postgres() -> Iterator[CatalogServer]:
-    """A PostgreSQL server of this module's own: the catalog server of several hosts."""
-    with catalog_server() as server:
+    """A PostgreSQL server of this module's own: the catalog server of several hosts. Its
+    password reaches every part only through PGPASSFILE: the Flink processes inherit it from
+    this process, the readers' and the client's drivers read it."""
+    with catalog_server() as server, pytest.MonkeyPatch.context() as patch:
+        patch.setenv(PASSWORD_FILE_VARIABLE, str(server.password_file))
         yield server
 
 
@@ -258,9 +262,10 @@ def test_s3_dbt_reads_the_lake_through_its_plugin(s3_lake: str, tmp_path):
 
 
 @pytest.fixture(scope="module")
-def s3_stack(s3_server: S3Server, tmp_path_factory) -> Iterator[Config]:
+def s3_stack(s3_server: S3Server, postgres: CatalogServer, tmp_path_factory) -> Iterator[Config]:
     """Kafka and a Flink cluster of this module's own, its checkpoints and savepoints on S3.
-    Its processes inherit the AWS variables s3_server set in this process's environment."""
+    Its processes inherit the AWS variables s3_server and the PGPASSFILE postgres set in this
+    process's environment."""
     state_dir = tmp_path_factory.mktemp("s3-stack")
     config = load_config(
         environ=private_stack_environ(state_dir),
