@@ -430,6 +430,39 @@ def snapshots(table: str = typer.Argument(..., help="A lake table, e.g. silver_e
         )
 
 
+@app.command("move-catalog")
+def move_catalog(
+    to: str = typer.Option(
+        ..., "--to", help="The new catalog: postgresql://user@host[:port]/database, or a file."
+    ),
+) -> None:
+    """Register the lake's tables in another catalog (stop the jobs first): then set
+    lake_catalog to it and deploy each job --from-savepoint its stop's savepoint."""
+    from pipeline import catalog_move
+    from stack.lake_catalog import LakeCatalog, LakeCatalogError
+
+    try:
+        config = load_config()
+        target = LakeCatalog.parse(to)
+        running = [
+            name
+            for name in job_names(config.sql_dir)
+            if deploy.active_job(config, deploy.pipeline_name(config, name)) is not None
+        ]
+        if running:
+            _fail(
+                f"{', '.join(running)} still commit to {config.lake_iceberg_catalog}: "
+                "`jobs.py stop` first (its savepoints are where they resume)"
+            )
+        catalog_move.move(config.lake_root, config.lake_iceberg_catalog, target, log=typer.echo)
+    except (*ERRORS, LakeCatalogError, catalog_move.CatalogMoveError) as error:
+        _fail(str(error))
+    typer.echo(
+        f"Next: set lake_catalog = {to} (clickstream.toml or CLICKSTREAM_LAKE_CATALOG), then "
+        "`python jobs.py deploy JOB --from-savepoint PATH` for each job stopped"
+    )
+
+
 @app.command()
 def maintain(
     tables: list[str] | None = typer.Argument(None, help="Lake tables (default: all)."),

@@ -75,13 +75,13 @@ class TableScan:
         )
 
 
-def catalog(lake_root: str | Path):
-    """The lake's Iceberg catalog (its SQLite file or its catalog server), named as the Flink
-    tables name it."""
+def catalog(lake_root: str | Path, lake_catalog: LakeCatalog | None = None):
+    """The lake's Iceberg catalog (its SQLite file or its catalog server; `lake_catalog`, else
+    the one lake_catalog_of finds), named as the Flink tables name it."""
     from pyiceberg.catalog.sql import SqlCatalog
 
     name = lake_schema.LAKE_CATALOG_OPTIONS["catalog-name"]
-    uri = lake_catalog_of(lake_root).sqlalchemy_uri
+    uri = (lake_catalog or lake_catalog_of(lake_root)).sqlalchemy_uri
     if is_object_store(lake_root):
         warehouse = str(lake_root).rstrip("/")
         return SqlCatalog(

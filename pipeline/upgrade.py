@@ -13,10 +13,11 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from pipeline import deploy, lake_schema, planmatch, versions
+from pipeline import catalog_move, deploy, lake_schema, planmatch, versions
 from pipeline.versions import RUNNING, Version
 from sqlcheck.project import Job
 from stack.config import Config
+from stack.lake_catalog import LakeCatalog
 from stack.processes import StackError
 
 Log = Callable[[str], None]
@@ -191,6 +192,36 @@ def new_sink_warnings(change: JobChange) -> list[str]:
     return warnings
 
 
+def check_catalog_unchanged(config: Config, changes: list[JobChange]) -> None:
+    """Refuse a lake catalog other than the one a job's last version committed to, unless it
+    holds every table where that one has it: else the new version would create empty tables
+    there (the Iceberg sink creates a missing table), and the lake would fork. Moving them is
+    pipeline/catalog_move.py's, between a stop and a resume."""
+    now = config.lake_iceberg_catalog
+    for change in changes:
+        recorded = change.current.meta.get("lake_catalog") if change.current else None
+        if recorded is None or recorded == str(now):
+            continue
+        before = LakeCatalog.parse(recorded)
+        steps = (
+            f"`jobs.py stop`, `jobs.py move-catalog --to {now}` with lake_catalog still "
+            f"{before}, then lake_catalog = {now} and `jobs.py deploy {change.name} "
+            '--from-savepoint PATH` (docs/lake.md, "Moving the catalog")'
+        )
+        if change.active is not None:
+            raise StackError(
+                f"{change.name}: the lake's catalog changed from {before} to {now} while the job "
+                f"runs; its commits go to the old one until it stops. Nothing was stopped: {steps}"
+            )
+        missing = catalog_move.behind(config.lake_root, before, now)
+        if missing:
+            raise StackError(
+                f"{change.name}: the lake's catalog changed from {before} to {now}, which does not "
+                f"hold {', '.join(missing)} as the old one does; the job would start the lake "
+                f"anew there. Nothing was deployed: {steps}"
+            )
+
+
 def _record(config: Config, change: JobChange, **meta: object) -> Version:
     verdicts = {}
     if change.match is not None:
@@ -211,6 +242,7 @@ def _record(config: Config, change: JobChange, **meta: object) -> Version:
             if change.current
             else sorted(change.sql),
             "verdicts": verdicts,
+            "lake_catalog": str(config.lake_iceberg_catalog),
             **meta,
         },
     )
@@ -264,6 +296,8 @@ def deploy_jobs(
     if not todo:
         log(f"nothing to deploy ({time.monotonic() - started:.1f} s)")
         return True
+    if not reset:
+        check_catalog_unchanged(config, todo)
     for line in deploy.evolve_lake_schemas(config):
         log(line)
     compile_changes(config, todo)
@@ -358,6 +392,7 @@ def _copy(config: Config, source: Version, savepoint: str | None, **meta: object
             "from_savepoint": savepoint,
             "outcome": "starting",
             "copy_of": source.number,
+            "lake_catalog": source.meta.get("lake_catalog"),
             **meta,
         },
     )

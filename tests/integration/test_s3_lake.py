@@ -48,11 +48,21 @@ from fault_support import (
 from support import own_stack
 
 from generator.simulate import simulate
-from pipeline import lake, lake_maintenance, lake_reader, lake_schema, lake_writer, marts
+from pipeline import (
+    catalog_move,
+    deploy,
+    lake,
+    lake_maintenance,
+    lake_reader,
+    lake_schema,
+    lake_writer,
+    marts,
+    upgrade,
+)
 from stack import flink, kafka
 from stack.config import Config, load_config, private_stack_environ
 from stack.lake_catalog import PASSWORD_FILE_VARIABLE
-from stack.processes import free_ports, wait_until
+from stack.processes import StackError, free_ports, wait_until
 
 pytestmark = pytest.mark.integration
 
@@ -372,3 +382,42 @@ def test_s3_upgrade_through_a_savepoint(s3_server: S3Server, s3_pipeline: Config
     report("deploy at parallelism 2, checkpoints and savepoints on S3", deploy_took=upgraded)
     assert_lake_matches(config, truth)
     assert s3_server.keys("flink/savepoints/")
+
+
+def test_s3_catalog_moved_to_the_server_between_stop_and_resume(
+    s3_server: S3Server, postgres: CatalogServer, s3_pipeline: Config, tmp_path, monkeypatch
+):
+    """The way onto several hosts for a running pipeline: while records arrive, both jobs stop
+    with savepoints, the lake's tables move from the catalog file to the server
+    (`jobs.py move-catalog`), and the jobs resume from their savepoints committing there. A
+    deploy naming the server before the move is refused. Each record lands once."""
+    log: list[str] = []
+    config, ids = deploy_at(s3_pipeline, 1, log)
+    records = list(simulate(generator_config(seed=7103), RECORDS))
+    server = replace(config, lake_catalog=new_catalog("server", postgres, tmp_path))
+    try:
+        producer = producing_mid_stream(config, records, tmp_path / "truth.jsonl", 100)
+        savepoints = {job: deploy.stop_with_savepoint(config, ids[job]) for job in ids}
+        monkeypatch.setenv("CLICKSTREAM_LAKE_CATALOG", server.lake_catalog)
+        with pytest.raises(StackError, match="does not hold"):
+            upgrade.deploy_jobs(server, ["bronze"], from_savepoint=savepoints["bronze"])
+        moved = catalog_move.move(
+            config.lake_root, config.lake_iceberg_catalog, server.lake_iceberg_catalog
+        )
+        assert set(moved) == set(postgres.tables(server.lake_catalog))
+        at_move = catalog_move.tables(config.lake_root, config.lake_iceberg_catalog)
+        for job, savepoint in savepoints.items():
+            assert upgrade.deploy_jobs(server, [job], from_savepoint=savepoint, log=log.append)
+        ids = {
+            job: deploy.active_job(server, deploy.pipeline_name(server, job)).job_id for job in ids
+        }
+        truth = producer.finish()
+        assert wait_for_lake(server, truth, 240), lake_counts(server)
+    finally:
+        cancel_active(config, ids)
+    assert_lake_matches(server, truth)
+    # Nothing was committed to the old catalog after the move; the server's tables went on.
+    assert catalog_move.tables(config.lake_root, config.lake_iceberg_catalog) == at_move
+    assert catalog_move.behind(
+        config.lake_root, server.lake_iceberg_catalog, config.lake_iceberg_catalog
+    )
