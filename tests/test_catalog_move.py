@@ -9,12 +9,13 @@ from pathlib import Path
 
 import pytest
 from lake_fixture import event, small_hand_checked_lake, write_table
+from typer.testing import CliRunner
 
 from pipeline import catalog_move, deploy, lake_reader, upgrade
 from pipeline.versions import Version
 from stack.config import load_config
 from stack.lake_catalog import LakeCatalog
-from stack.processes import StackError
+from stack.processes import StackError, free_ports
 
 
 def at_root(root: Path) -> LakeCatalog:
@@ -118,3 +119,26 @@ def test_deploy_refuses_a_new_catalog_until_it_holds_the_tables(lake_root, tmp_p
         config, [change_of("bronze", str(config.lake_iceberg_catalog), active=True)]
     )
     upgrade.check_catalog_unchanged(config, [change_of("bronze", None, active=True)])
+
+
+def test_move_catalog_refuses_a_bad_target_or_an_unknown_cluster_with_the_reason(
+    lake_root, tmp_path, monkeypatch
+):
+    """`jobs.py move-catalog` checks the target's URI, and must see the cluster to know that no
+    job commits to the old catalog: nothing is registered otherwise."""
+    import jobs
+
+    monkeypatch.setenv("CLICKSTREAM_CONFIG", str(tmp_path / "none.toml"))
+    monkeypatch.setenv("CLICKSTREAM_LAKE_ROOT", str(lake_root))
+    (port,) = free_ports(1)  # nothing listens there
+    monkeypatch.setenv("CLICKSTREAM_FLINK_REST_URL", f"http://127.0.0.1:{port}")
+    target = tmp_path / "new" / "catalog.db"
+    runs = {
+        "postgresql://lake:secret@db/lake": "must not carry a password",
+        str(target): "is not reachable",
+    }
+    for to, reason in runs.items():
+        result = CliRunner().invoke(jobs.app, ["move-catalog", "--to", to])
+        assert result.exit_code == 1, result.output
+        assert reason in result.output
+    assert not target.exists()
