@@ -111,7 +111,6 @@ PORTABLE_CLUSTER_SETTINGS = (
     "taskmanager.load-balance.mode",
     "env.java.opts.taskmanager",
     "restart-strategy.type",
-    "heartbeat.interval",
     "pekko.ask.timeout",
 )
 
@@ -155,10 +154,6 @@ def cluster_settings(config: Config) -> dict[str, object]:
         # Throughput over pause times: with G1 the pipeline fell behind at 20k records/s.
         "env.java.opts.taskmanager": "-XX:+UseParallelGC",
         "restart-strategy.type": "exponential-delay",
-        # A TaskManager is dropped after heartbeat.rpc-failure-threshold (2) failed heartbeat
-        # RPCs: at Flink's 10 s interval restarts aimed at a dead one's slots for ~20 s. A slow
-        # but live one still has heartbeat.timeout (50 s), so a GC pause is no failure.
-        "heartbeat.interval": "2 s",
         # RPCs such as deploying a task wait this long for an answer (Flink's default: 10 s).
         # On 2 cores shared by brokers and TaskManagers, deploying silver_gold's ~60 operators at
         # parallelism 3 took longer, the job failed over and `deploy` rolled the rescale back.
