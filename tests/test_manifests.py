@@ -20,7 +20,7 @@ import kubernetes_validate
 import pytest
 import yaml
 
-from stack import manifests
+from stack import flink, manifests
 from stack.config import load_config
 from stack.object_store import s3_settings
 
@@ -447,6 +447,14 @@ def test_state_on_s3_enables_flinks_s3_plugin_in_every_flink_pod(aws_environment
         assert configuration["s3.path.style.access"] == "true"
         assert configuration["execution.checkpointing.dir"].startswith("s3://shop-state/")
         assert configuration["execution.checkpointing.savepoint-dir"].startswith("s3://shop-state/")
+
+
+def test_the_pods_enable_the_same_s3_plugin_jar_make_jars_fetches_for_the_local_stack():
+    """The jar name the image's opt/ has, as the pom's flink-s3-plugin profile fetches it (the
+    artifact at flink.version): one name for the plugin in both places."""
+    folder = flink.plugins_dir(load_config()) / "s3-fs-hadoop"
+    jar = manifests.s3_plugin_jar(manifests.pom_property("flink.version"))
+    assert [path.name for path in folder.glob("*.jar")] == [jar]
 
 
 def test_the_pods_get_the_s3_settings_from_the_environment_and_a_secret(aws_environment):
